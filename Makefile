@@ -1,0 +1,44 @@
+# The two commands a new user needs: `make demo` and `make test`. Everything else is a helper.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint install browser clean-warehouse
+
+$(STAMP): pyproject.toml constraints.txt
+	@$(PYTHON) -c 'import sys; sys.exit("Canvass needs Python >= 3.11, this is " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+## demo: generate demo data and run the whole pipeline on the embedded Postgres
+demo: $(STAMP)
+	$(BIN)/canvass demo
+
+## lint: ruff, sqlfluff and dbt parse
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/sqlfluff lint models data-tests
+	$(BIN)/canvass dbt parse --quiet
+
+## browser: Debian's Chromium for the dashboard tests (as root; skipped with a message otherwise)
+browser:
+	@if [ -x /usr/bin/chromium ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing Debian's chromium for the browser tests"; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+		|| echo "could not install chromium: browser tests will be skipped"; \
+	else echo "no /usr/bin/chromium and not root: browser tests will be skipped"; fi
+
+## test: lint, then the whole test suite against a real Postgres
+test: $(STAMP) browser lint
+	$(BIN)/pytest
+
+clean-warehouse:
+	-$(BIN)/canvass warehouse stop
+	rm -rf .warehouse landing artifacts reports .prefect target

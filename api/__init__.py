@@ -1,0 +1,1 @@
+"""Canvass: the read-only REST API over the marts and `ml.scores` (`api.app:create_app`)."""

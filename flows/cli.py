@@ -1,0 +1,465 @@
+"""`canvass`: the command line a person uses. Output is for people (rich); work is in the flows."""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from warehouse.settings import get_settings
+
+app = typer.Typer(
+    help="Canvass: which food establishments to inspect first, and why.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+warehouse_app = typer.Typer(help="The embedded PostgreSQL warehouse.", no_args_is_help=True)
+app.add_typer(warehouse_app, name="warehouse")
+console = Console()
+
+DASHBOARD_PORT = 5006
+API_PORT = 8000
+DOCS_PORT = 8080
+UI_PORT = 4200
+
+
+@app.callback()
+def _setup(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> None:
+    """Point Prefect at the project's own home before it is imported, and tame library logs."""
+    settings = get_settings()
+    os.environ.setdefault("PREFECT_HOME", str(settings.prefect_home))
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "DEBUG" if verbose else "INFO")
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, format="%(message)s")
+    for noisy in ("pgserver", "httpx", "asyncio", "filelock"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+# --------------------------------------------------------------------------- pipeline
+
+
+@app.command()
+def demo(
+    establishments: Annotated[int, typer.Option(help="How many demo establishments.")] = 1500,
+    seed: Annotated[int, typer.Option(help="Seed of the demo generator.")] = 42,
+) -> None:
+    """Generate demo data (a Chicago-style CSV export) and run the whole pipeline on it."""
+    from flows.sources.demo import generate_inspections, write_export_csv
+
+    settings = get_settings()
+    path = (
+        settings.project_dir
+        / "data"
+        / "demo"
+        / f"food_inspections_demo_{establishments}_{seed}.csv"
+    )
+    with console.status("generating demo inspections"):
+        frame = generate_inspections(n_establishments=establishments, seed=seed)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_export_csv(frame, path)
+    console.print(f"[green]✓[/] {len(frame):,} demo inspections written to {path}")
+    _run_pipeline(source=str(path))
+
+
+@app.command()
+def run(
+    source: Annotated[
+        str, typer.Option(help="demo, a Socrata resource URL, or an export file/URL.")
+    ] = "demo",
+    since: Annotated[
+        str | None, typer.Option(help="Inspections on or after this date (YYYY-MM-DD).")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option(help="Inspections before this date (YYYY-MM-DD).")
+    ] = None,
+    experiment: Annotated[Path | None, typer.Option(help="Experiment YAML.")] = None,
+) -> None:
+    """Run the pipeline: ingest, transform (dbt build), train and select, score."""
+    _run_pipeline(source=source, since=_date(since), until=_date(until), experiment=experiment)
+
+
+def _date(value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not a date like 2024-01-31") from None
+
+
+def _run_pipeline(**parameters: Any) -> None:
+    from flows.pipeline import pipeline
+
+    started = time.monotonic()
+    console.rule("[bold]Canvass pipeline")
+    try:
+        result = pipeline(**parameters)
+    except Exception as err:
+        console.print(f"\n[red bold]The pipeline failed:[/] {err}")
+        console.print("Fix the cause and run the same command again: loads are idempotent.")
+        raise typer.Exit(1) from None
+    _print_summary(result, time.monotonic() - started)
+
+
+def _print_summary(result: dict[str, Any], seconds: float) -> None:
+    loaded, trained, scored = result["ingest"], result["train"], result["score"]
+    console.rule("[bold green]Done")
+    console.print(
+        f"Loaded [bold]{loaded['rows_landed']:,}[/] rows: {loaded['rows_inserted']:,} new, "
+        f"{loaded['rows_updated']:,} updated, {loaded['rows_unchanged']:,} unchanged, "
+        f"{loaded['rows_duplicate']:,} duplicates, [bold]{loaded['rows_rejected']:,} rejected[/]"
+        + (" (see meta.ingest_rejects)" if loaded["rows_rejected"] else "")
+    )
+    built = result["transform"]["statuses"]
+    console.print("dbt build: " + ", ".join(f"{n} {s}" for s, n in sorted(built.items())))
+    table = Table(title="Models (precision at the top 10%, averaged over test windows)")
+    table.add_column("model group")
+    table.add_column("algorithm")
+    table.add_column("precision@10%", justify="right")
+    for row in trained.get("leaderboard", []):
+        table.add_row(
+            str(row["model_group_id"])[:12],
+            row["algorithm"],
+            "—" if row.get("precision_at_10") is None else f"{row['precision_at_10']:.3f}",
+        )
+    console.print(table)
+    console.print(
+        f"Selected model: [bold]{trained.get('deployed_model_id')}[/] ({trained.get('selection_reason', '')})"
+    )
+    console.print(
+        f"Scored [bold]{scored['rows']:,}[/] establishments due as of {scored['as_of_date']}"
+    )
+    console.print(f"Finished in {seconds:,.0f} s.\n")
+    where = Table(title="Where to look", show_header=True)
+    where.add_column("what")
+    where.add_column("command")
+    where.add_column("address")
+    where.add_row("Dashboard", "canvass dashboard", f"http://127.0.0.1:{DASHBOARD_PORT}/ranking")
+    where.add_row("REST API", "canvass api", f"http://127.0.0.1:{API_PORT}/docs")
+    where.add_row("dbt docs (lineage)", "canvass docs", f"http://127.0.0.1:{DOCS_PORT}")
+    where.add_row("Prefect UI", "canvass ui", f"http://127.0.0.1:{UI_PORT}")
+    where.add_row("Model leaderboard", "canvass models", "reports/models.html")
+    console.print(where)
+    console.print(
+        "(Commands run from the venv: [bold]source .venv/bin/activate[/] or .venv/bin/canvass.)"
+    )
+
+
+@app.command()
+def ingest(
+    source: Annotated[
+        str, typer.Option(help="demo, a Socrata resource URL, or an export file/URL.")
+    ] = "demo",
+    since: Annotated[str | None, typer.Option(help="Inspections on or after (YYYY-MM-DD).")] = None,
+    until: Annotated[str | None, typer.Option(help="Inspections before (YYYY-MM-DD).")] = None,
+    last_week: Annotated[bool, typer.Option(help="The previous Monday-to-Monday week.")] = False,
+    history: Annotated[
+        bool, typer.Option("--history", help="Show the ingestion batches and exit.")
+    ] = False,
+    limit: Annotated[int, typer.Option(help="With --history: how many batches.")] = 30,
+) -> None:
+    """Load one batch from a source into raw (or show the batch history)."""
+    if history:
+        _print_history(limit)
+        return
+    from flows.ingest import ingest as ingest_flow
+    from warehouse.db import connect
+    from warehouse.migrate import migrate
+
+    with connect() as conn:
+        migrate(conn, get_settings())
+    result = ingest_flow(source=source, since=_date(since), until=_date(until), last_week=last_week)
+    console.print(result)
+
+
+def _print_history(limit: int) -> None:
+    from warehouse.batches import history
+    from warehouse.db import connect
+
+    with connect() as conn:
+        rows = history(conn, limit)
+    table = Table(title="Ingestion batches (newest first)")
+    for col in (
+        "batch",
+        "source",
+        "started",
+        "took",
+        "by",
+        "status",
+        "landed",
+        "new",
+        "upd",
+        "same",
+        "dup",
+        "rejected",
+    ):
+        table.add_column(
+            col,
+            justify="right"
+            if col in {"landed", "new", "upd", "same", "dup", "rejected", "took"}
+            else "left",
+        )
+    for r in rows:
+        took = (
+            ""
+            if r["finished_at"] is None
+            else f"{(r['finished_at'] - r['started_at']).total_seconds():.1f}s"
+        )
+        status = {"succeeded": "[green]succeeded", "failed": "[red]failed"}.get(
+            r["status"], r["status"]
+        )
+        table.add_row(
+            str(r["batch_id"])[:8],
+            r["source"],
+            r["started_at"].strftime("%Y-%m-%d %H:%M:%S"),
+            took,
+            f"{r['run_by']}@{r['host']}",
+            status,
+            *(
+                f"{r[k]:,}" if r[k] is not None else ""
+                for k in (
+                    "rows_landed",
+                    "rows_inserted",
+                    "rows_updated",
+                    "rows_unchanged",
+                    "rows_duplicate",
+                    "rows_rejected",
+                )
+            ),
+        )
+    console.print(table)
+    for r in rows:
+        if r["error"]:
+            console.print(f"[red]{str(r['batch_id'])[:8]}[/]: {r['error']}")
+
+
+@app.command()
+def transform(
+    full_refresh: Annotated[
+        bool, typer.Option(help="Rebuild incremental models from scratch.")
+    ] = False,
+) -> None:
+    """Build and test the warehouse with dbt (results kept in meta)."""
+    from flows.transform import transform as transform_flow
+
+    console.print(transform_flow(full_refresh=full_refresh))
+
+
+@app.command()
+def train(experiment: Annotated[Path | None, typer.Option(help="Experiment YAML.")] = None) -> None:
+    """Train the model grid with temporal cross-validation, audit, select and deploy."""
+    from flows.pipeline import default_experiment
+    from flows.train import train as train_flow
+
+    console.print(train_flow(experiment=str(experiment or default_experiment())))
+
+
+@app.command()
+def score() -> None:
+    """Score the establishments due for inspection with the deployed model."""
+    from flows.score import score as score_flow
+
+    console.print(score_flow())
+
+
+@app.command()
+def models(
+    report: Annotated[Path | None, typer.Option(help="Where to write the HTML report.")] = None,
+) -> None:
+    """Print the model leaderboard (with baselines) and write the HTML report."""
+    from ml.report import leaderboard, write_html
+    from warehouse.db import connect
+
+    settings = get_settings()
+    path = report or settings.reports_dir / "models.html"
+    with connect() as conn:
+        frame = leaderboard(conn)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_html(conn, path)
+    if frame.empty:
+        console.print("No models yet: run [bold]canvass run[/] first.")
+        raise typer.Exit(1)
+    table = Table(title="Leaderboard (averaged over the test windows)")
+    for col in frame.columns:
+        table.add_column(str(col), justify="right" if frame[col].dtype.kind in "fi" else "left")
+    for _, row in frame.iterrows():
+        table.add_row(*(f"{v:.3f}" if isinstance(v, float) else str(v) for v in row))
+    console.print(table)
+    console.print(f"Report: {path}")
+
+
+# --------------------------------------------------------------------------- servers
+
+
+@app.command()
+def api(
+    port: Annotated[int, typer.Option(help="Port.")] = API_PORT,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+) -> None:
+    """Serve the REST API (read-only role); OpenAPI docs at /docs."""
+    import uvicorn
+
+    console.print(f"API on http://{host}:{port} (docs: http://{host}:{port}/docs)")
+    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, log_level="info")
+
+
+@app.command()
+def dashboard(
+    port: Annotated[int, typer.Option(help="Port.")] = DASHBOARD_PORT,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    show: Annotated[bool, typer.Option(help="Open a browser.")] = False,
+) -> None:
+    """Serve the Bokeh dashboard of ranked establishments."""
+    from dashboards import serve
+
+    console.print(f"Dashboard on http://{host}:{port}/ranking")
+    serve(port=port, address=host, show=show)
+
+
+@app.command()
+def docs(
+    port: Annotated[int, typer.Option(help="Port.")] = DOCS_PORT,
+    generate_only: Annotated[bool, typer.Option(help="Build the site and exit.")] = False,
+) -> None:
+    """Generate the dbt docs site (lineage with exposures) and serve it."""
+    from warehouse.db import ensure_warehouse
+    from warehouse.dbt import run_dbt
+
+    settings = ensure_warehouse()
+    with console.status("dbt docs generate"):
+        invocation = run_dbt(["docs", "generate"], settings)
+    if not invocation.success:
+        console.print("[red]dbt docs generate failed[/]: run [bold]canvass run[/] first?")
+        raise typer.Exit(1)
+    site = settings.project_dir / "target"
+    console.print(f"dbt docs site in {site}")
+    if generate_only:
+        return
+    console.print(f"Serving dbt docs on http://127.0.0.1:{port} (Ctrl-C to stop)")
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "http.server",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--directory",
+            str(site),
+        ],
+        check=False,
+    )
+
+
+@app.command()
+def ui(port: Annotated[int, typer.Option(help="Port.")] = UI_PORT) -> None:
+    """Start the Prefect UI over this project's flow runs."""
+    console.print(f"Prefect UI on http://127.0.0.1:{port} (Ctrl-C to stop)")
+    prefect = Path(sys.executable).with_name("prefect")
+    subprocess.run(
+        [str(prefect), "server", "start", "--host", "127.0.0.1", "--port", str(port)], check=False
+    )
+
+
+@app.command()
+def schedule() -> None:
+    """Serve the weekly incremental load (Mondays 06:00, the previous week) until stopped."""
+    from flows.ingest import SOCRATA_URL
+    from flows.ingest import ingest as ingest_flow
+
+    console.print("Serving deployment ingest-weekly (cron '0 6 * * 1'); Ctrl-C to stop")
+    ingest_flow.serve(
+        name="ingest-weekly",
+        cron="0 6 * * 1",
+        parameters={"source": SOCRATA_URL, "last_week": True},
+    )
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def dbt(ctx: typer.Context) -> None:
+    """Run any dbt command against the configured warehouse, e.g. `canvass dbt build -s staging`."""
+    from warehouse.db import ensure_warehouse
+    from warehouse.dbt import run_dbt
+
+    invocation = run_dbt(list(ctx.args), ensure_warehouse())
+    raise typer.Exit(0 if invocation.success else 1)
+
+
+# --------------------------------------------------------------------------- warehouse
+
+
+@warehouse_app.command("start")
+def warehouse_start() -> None:
+    """Start the embedded PostgreSQL (and apply migrations)."""
+    from warehouse import embedded
+    from warehouse.db import connect
+    from warehouse.migrate import migrate
+
+    settings = get_settings()
+    if not settings.embedded:
+        console.print(
+            f"DATABASE_URL is set: using {settings.connection.host}:{settings.connection.port}, nothing to start."
+        )
+    else:
+        console.print(embedded.start(settings).describe())
+    with connect(settings) as conn:
+        applied = migrate(conn, settings)
+    console.print(f"migrations applied now: {', '.join(applied) or 'none (up to date)'}")
+
+
+@warehouse_app.command("stop")
+def warehouse_stop() -> None:
+    """Stop the embedded PostgreSQL."""
+    from warehouse import embedded
+
+    console.print(embedded.stop(get_settings()).describe())
+
+
+@warehouse_app.command("status")
+def warehouse_status() -> None:
+    """Is the warehouse up, and where is it?"""
+    from warehouse import embedded
+
+    settings = get_settings()
+    if not settings.embedded:
+        c = settings.connection
+        console.print(f"external PostgreSQL {c.host}:{c.port}/{c.database} (DATABASE_URL)")
+        return
+    console.print(embedded.status(settings).describe())
+
+
+@warehouse_app.command("psql")
+def warehouse_psql() -> None:
+    """Open psql on the warehouse (the system psql, or the one inside pgserver)."""
+    import shutil
+
+    from warehouse.db import ensure_warehouse
+
+    settings = ensure_warehouse()
+    psql = shutil.which("psql")
+    if psql is None:
+        from pgserver._commands import POSTGRES_BIN_PATH
+
+        psql = str(POSTGRES_BIN_PATH / "psql")
+    os.execv(psql, [psql, settings.dsn])
+
+
+@warehouse_app.command("migrate")
+def warehouse_migrate() -> None:
+    """Apply pending migrations (raw, meta, ml, monitoring)."""
+    from warehouse.db import connect
+    from warehouse.migrate import migrate
+
+    with connect() as conn:
+        applied = migrate(conn, get_settings())
+    console.print(f"migrations applied now: {', '.join(applied) or 'none (up to date)'}")

@@ -1,0 +1,209 @@
+"""Flow `ingest`: source -> immutable Parquet landing batch -> `raw` (COPY, validate, upsert).
+
+A batch is one run's fetch. Its lineage row in `meta.ingest_batches` is written before anything is
+fetched; the load, the batch's outcome and the watermark commit together, so a run that dies at
+any point can simply be run again and converges to the same `raw`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pandas as pd
+from prefect import flow, get_run_logger, task
+
+from warehouse import batches, landing
+from warehouse.db import connect
+from warehouse.load import load_tables
+from warehouse.settings import get_settings
+
+SOCRATA_URL = "https://data.cityofchicago.org/resource/4ijn-s7e5.json"
+
+
+@dataclass
+class Fetch:
+    """What a source hands the flow: frames of canonical strings, and a watermark when known."""
+
+    name: str
+    frames: Iterator[pd.DataFrame]
+    state: dict[str, Any] = field(default_factory=dict)
+
+
+def source_kind(source: str) -> str:
+    """`demo`, `socrata` (a SODA resource URL) or `file` (a path or any fsspec URL)."""
+    if source == "demo":
+        return "demo"
+    if source.startswith(("http://", "https://")) and "/resource/" in source:
+        return "socrata"
+    return "file"
+
+
+def _within(
+    frames: Iterator[pd.DataFrame], since: date | None, until: date | None
+) -> Iterator[pd.DataFrame]:
+    """Keep rows dated in [since, until); rows whose date does not parse go on to be rejected."""
+    for frame in frames:
+        if since is None and until is None:
+            yield frame
+            continue
+        dates = pd.to_datetime(frame["inspection_date"], errors="coerce", format="mixed").dt.date
+        keep = dates.isna()
+        if since is not None:
+            keep |= dates >= since
+        if until is not None:
+            keep &= dates.isna() | (dates < until)
+        yield frame[keep]
+
+
+def open_source(
+    source: str, since: date | None, until: date | None, updated_since: datetime | None, **demo: Any
+) -> Fetch:
+    kind = source_kind(source)
+    if kind == "demo":
+        from flows.sources.demo import demo_rows
+
+        return Fetch("demo", _within(iter([demo_rows(**demo)]), since, until))
+    if kind == "socrata":
+        from flows.sources import socrata
+
+        pages = socrata.SocrataPages(
+            source,
+            since=since,
+            until=until,
+            updated_since=updated_since,
+            app_token=get_settings().socrata_app_token,
+        )
+        return Fetch(source, iter(pages), state={"pages": pages})
+    from flows.sources.files import read_export
+
+    return Fetch(f"file:{source}", _within(read_export(source), since, until))
+
+
+@task(retries=2, retry_delay_seconds=[5, 30])
+def land(
+    source: str,
+    batch_id: uuid.UUID,
+    since: date | None,
+    until: date | None,
+    updated_since: datetime | None,
+    demo: dict[str, Any],
+) -> dict[str, Any]:
+    """Fetch from the source and write the batch's Parquet file (idempotent per attempt)."""
+    settings = get_settings()
+    fetch = open_source(source, since, until, updated_since, **demo)
+    url = landing.batch_url(settings.landing_url, batch_id, datetime.now(UTC).date())
+    landed = landing.write_batch(fetch.frames, url)
+    pages = fetch.state.get("pages")
+    return {
+        "url": landed.url,
+        "rows": landed.rows,
+        "bytes": landed.bytes,
+        "sha256": landed.sha256,
+        "max_updated_at": getattr(pages, "max_updated_at", None),
+    }
+
+
+@task
+def load(batch_id: uuid.UUID, watermark_key: str, landed: dict[str, Any]) -> dict[str, Any]:
+    """Load a landed file into raw; rejects, batch outcome and watermark commit with the rows."""
+    with connect() as conn, batches.load_lock(conn):
+        try:
+            with conn.transaction():
+                result = load_tables(
+                    conn, landing.read_batch(landed["url"], landed["sha256"]), batch_id
+                )
+                batches.finish_batch(conn, batch_id, result.as_dict())
+                batches.advance_watermark(
+                    conn,
+                    watermark_key,
+                    batch_id,
+                    result.max_inspection_date,
+                    landed["max_updated_at"],
+                )
+        except Exception as err:
+            batches.fail_batch(conn, batch_id, err)
+            raise
+    return result.as_dict()
+
+
+def previous_week(today: date) -> tuple[date, date]:
+    """Monday to Monday of the week before `today`'s week."""
+    this_monday = today - timedelta(days=today.weekday())
+    return this_monday - timedelta(days=7), this_monday
+
+
+@flow(name="ingest", log_prints=False)
+def ingest(
+    source: str = "demo",
+    since: date | None = None,
+    until: date | None = None,
+    last_week: bool = False,
+    demo_establishments: int = 1500,
+    demo_seed: int = 42,
+) -> dict[str, Any]:
+    """Fetch one batch from `source` (demo, a Socrata resource URL, or an export file) into raw.
+
+    Without `since`/`until`, a Socrata source continues from its watermark (records updated since
+    the last load); `last_week` loads the previous Monday-to-Monday week, as the weekly schedule does.
+    """
+    logger = get_run_logger()
+    kind = source_kind(source)
+    if last_week:
+        since, until = previous_week(datetime.now(UTC).date())
+    batch_id = uuid.uuid4()
+    parameters = {"source": source, "since": since, "until": until, "kind": kind}
+    if kind == "demo":
+        parameters |= {"demo_establishments": demo_establishments, "demo_seed": demo_seed}
+    with connect() as conn:
+        _, updated_since = batches.get_watermark(conn, source)
+        if kind != "socrata" or since or until:
+            updated_since = None
+        parameters["updated_since"] = updated_since
+        batches.start_batch(conn, batch_id, kind, parameters)
+    logger.info(
+        "batch %s from %s (since=%s until=%s updated_since=%s)",
+        batch_id,
+        source,
+        since,
+        until,
+        updated_since,
+    )
+    try:
+        landed = land(
+            source,
+            batch_id,
+            since,
+            until,
+            updated_since,
+            {"n_establishments": demo_establishments, "seed": demo_seed} if kind == "demo" else {},
+        )
+    except Exception as err:
+        with connect() as conn:
+            batches.fail_batch(conn, batch_id, err)
+        raise
+    with connect() as conn:
+        batches.record_landing(
+            conn,
+            batch_id,
+            landed["url"],
+            landed["rows"],
+            landed["bytes"],
+            landed["sha256"],
+            landed["rows"],
+        )
+    logger.info("landed %s rows in %s", landed["rows"], landed["url"])
+    counts = load(batch_id, source, landed)
+    logger.info(
+        "loaded batch %s: %s inserted, %s updated, %s unchanged, %s duplicates, %s rejected",
+        batch_id,
+        counts["rows_inserted"],
+        counts["rows_updated"],
+        counts["rows_unchanged"],
+        counts["rows_duplicate"],
+        counts["rows_rejected"],
+    )
+    return {"batch_id": str(batch_id), "landing": landed["url"], **counts}

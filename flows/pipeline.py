@@ -1,0 +1,57 @@
+"""Flow `pipeline`: ingest -> transform -> train -> score, as one parent run with four subflows."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from prefect import flow, get_run_logger
+from prefect.runtime import flow_run
+
+from flows.ingest import ingest
+from flows.score import score
+from flows.train import train
+from flows.transform import transform
+from warehouse.db import connect
+from warehouse.migrate import migrate
+from warehouse.runs import recorded_run
+from warehouse.settings import get_settings
+
+
+def default_experiment() -> Path:
+    return get_settings().project_dir / "experiments" / "canvass.yaml"
+
+
+@flow(name="pipeline")
+def pipeline(
+    source: str = "demo",
+    since: date | None = None,
+    until: date | None = None,
+    experiment: Path | None = None,
+    demo_establishments: int = 1500,
+    demo_seed: int = 42,
+) -> dict[str, Any]:
+    """The whole data product: load, build and test the warehouse, train and select, score."""
+    logger = get_run_logger()
+    parameters = {"source": source, "since": since, "until": until, "experiment": experiment}
+    run_id = flow_run.get_id()
+    with connect() as conn:
+        migrate(conn, get_settings())
+        with recorded_run(conn, "pipeline", parameters, uuid.UUID(run_id) if run_id else None):
+            logger.info("stage 1/4: ingest from %s", source)
+            loaded = ingest(
+                source=source,
+                since=since,
+                until=until,
+                demo_establishments=demo_establishments,
+                demo_seed=demo_seed,
+            )
+            logger.info("stage 2/4: transform (dbt build)")
+            built = transform()
+            logger.info("stage 3/4: train, evaluate, audit and select models")
+            trained = train(experiment=str(experiment or default_experiment()))
+            logger.info("stage 4/4: score the establishments due for inspection")
+            scored = score()
+    return {"ingest": loaded, "transform": built, "train": trained, "score": scored}

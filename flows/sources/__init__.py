@@ -1,0 +1,1 @@
+"""Canvass: flows/sources."""

@@ -1,0 +1,45 @@
+"""Flow `transform`: `dbt build` (seeds, models, tests) with its results kept in `meta`."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Any
+
+from prefect import flow, get_run_logger, task
+from prefect.runtime import flow_run
+
+from warehouse.db import connect
+from warehouse.dbt import DbtFailed, record_invocation, run_dbt
+
+
+@task
+def dbt_build(as_of_date: date | None = None, full_refresh: bool = False) -> dict[str, Any]:
+    """Run `dbt build` and store its run results; a failed model or test fails the task."""
+    logger = get_run_logger()
+    args = ["build"]
+    if as_of_date is not None:
+        args += ["--vars", f"{{as_of_date: '{as_of_date.isoformat()}'}}"]
+    if full_refresh:
+        args.append("--full-refresh")
+    invocation = run_dbt(args)
+    run_id = flow_run.get_id()
+    with connect() as conn:
+        record_invocation(conn, invocation, uuid.UUID(run_id) if run_id else None)
+    results = (invocation.run_results or {}).get("results", [])
+    counts: dict[str, int] = {}
+    for r in results:
+        counts[r["status"]] = counts.get(r["status"], 0) + 1
+    logger.info("dbt build: %s", ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
+    if not invocation.success:
+        failed = "; ".join(
+            f"{r['unique_id']}: {(r.get('message') or '')[:200]}" for r in invocation.failures
+        )
+        raise DbtFailed(f"dbt build failed: {failed or 'see the dbt log in target/'}")
+    return {"nodes": len(results), "statuses": counts}
+
+
+@flow(name="transform")
+def transform(as_of_date: date | None = None, full_refresh: bool = False) -> dict[str, Any]:
+    """Build and test the warehouse: staging, intermediate and marts."""
+    return dbt_build(as_of_date, full_refresh)

@@ -1,0 +1,139 @@
+"""The loader against a real Postgres: typing, quarantine with reasons, idempotency, corrections."""
+
+from __future__ import annotations
+
+import uuid
+
+import pandas as pd
+import psycopg
+import pyarrow as pa
+import pytest
+
+from flows.sources.schema import CANONICAL_COLUMNS
+from warehouse.landing import _as_table
+from warehouse.load import load_tables
+
+GOOD = {
+    "inspection_id": "9000001",
+    "dba_name": "TEST DINER",
+    "aka_name": "",
+    "license_number": "1234567.0",
+    "facility_type": "Restaurant",
+    "risk": "Risk 1 (High)",
+    "address": "100 W RANDOLPH ST ",
+    "city": "CHICAGO",
+    "state": "IL",
+    "zip": "60601",
+    "inspection_date": "03/15/2019",
+    "inspection_type": "Canvass",
+    "results": "Pass",
+    "violations": "",
+    "latitude": "41.884",
+    "longitude": "-87.631",
+    "location": "(41.884, -87.631)",
+}
+
+
+def _row(**changes: str) -> dict[str, str]:
+    return GOOD | changes
+
+
+def _load(conn: psycopg.Connection, rows: list[dict[str, str]]):
+    batch = uuid.uuid4()
+    conn.execute("insert into meta.ingest_batches (batch_id, source) values (%s, 'test')", [batch])
+    with conn.transaction():
+        result = load_tables(conn, [_as_table(pd.DataFrame(rows))], batch)
+    return batch, result
+
+
+@pytest.fixture
+def clean(db: psycopg.Connection) -> psycopg.Connection:
+    db.execute("truncate raw.food_inspections, raw.food_inspections_history, meta.ingest_rejects")
+    db.commit()
+    return db
+
+
+def test_malformed_rows_are_quarantined_with_reasons_and_good_rows_load(clean):
+    rows = [
+        _row(),
+        _row(inspection_id=""),
+        _row(inspection_id="9000003", inspection_date="31/31/2019"),
+        _row(inspection_id="9000004", latitude="forty-one"),
+        _row(inspection_id="9000005", license_number="ABC"),
+        _row(inspection_id="9000006", inspection_date="2019-03-16"),
+        _row(inspection_id="9000007", inspection_date="01/01/2999"),
+        _row(inspection_id="9000008", latitude="0", longitude="0", zip="0"),
+        _row(inspection_id="9000009", latitude="51.5", longitude="-0.12"),
+    ]
+    batch, result = _load(clean, rows)
+    assert result.rows_landed == 9
+    assert result.rows_rejected == 6
+    assert result.rows_inserted == 3
+    reasons = dict(
+        clean.execute(
+            "select payload->>'inspection_id', reason from meta.ingest_rejects where batch_id = %s",
+            [batch],
+        ).fetchall()
+    )
+    assert reasons == {
+        "": "missing inspection_id",
+        "9000003": "inspection_date is not a date",
+        "9000004": "latitude is not a number",
+        "9000005": "license_number is not a whole number",
+        "9000007": "inspection_date is in the future",
+        "9000009": "coordinates outside Chicago",
+    }
+    # The original payload is kept whole, so nothing is lost.
+    payload = clean.execute(
+        "select payload from meta.ingest_rejects where reason = 'latitude is not a number'"
+    ).fetchone()[0]
+    assert payload["latitude"] == "forty-one" and set(payload) == set(CANONICAL_COLUMNS)
+    typed = clean.execute(
+        "select license_number, inspection_date::text, latitude, zip from raw.food_inspections "
+        "order by inspection_id"
+    ).fetchall()
+    assert typed == [
+        (1234567, "2019-03-15", 41.884, "60601"),
+        (1234567, "2019-03-16", 41.884, "60601"),
+        (1234567, "2019-03-15", None, None),  # 0 is the source's "unknown", not a place
+    ]
+
+
+def test_same_batch_twice_changes_nothing(clean):
+    rows = [_row(inspection_id=str(9100000 + i)) for i in range(50)]
+    _load(clean, rows)
+    before = clean.execute(
+        "select md5(string_agg(row_hash, '' order by inspection_id)) from raw.food_inspections"
+    ).fetchone()
+    _, again = _load(clean, rows)
+    after = clean.execute(
+        "select md5(string_agg(row_hash, '' order by inspection_id)) from raw.food_inspections"
+    ).fetchone()
+    assert before == after
+    assert (again.rows_inserted, again.rows_updated, again.rows_unchanged) == (0, 0, 50)
+
+
+def test_a_correction_updates_the_row_and_keeps_the_old_version(clean):
+    _load(clean, [_row()])
+    _, result = _load(clean, [_row(results="Fail")])
+    assert (result.rows_inserted, result.rows_updated) == (0, 1)
+    assert clean.execute("select results from raw.food_inspections").fetchone() == ("Fail",)
+    assert clean.execute("select results from raw.food_inspections_history").fetchall() == [
+        ("Pass",)
+    ]
+
+
+def test_duplicates_within_a_batch_keep_the_last_version(clean):
+    _, result = _load(clean, [_row(), _row(results="Fail")])
+    assert (result.rows_inserted, result.rows_duplicate) == (1, 1)
+    assert clean.execute("select results from raw.food_inspections").fetchone() == ("Fail",)
+
+
+def test_missing_columns_load_as_nulls(clean):
+    table = _as_table(pd.DataFrame([{k: v for k, v in GOOD.items() if k != "violations"}]))
+    assert isinstance(table, pa.Table)
+    batch = uuid.uuid4()
+    with clean.transaction():
+        result = load_tables(clean, [table], batch)
+    assert result.rows_inserted == 1
+    assert clean.execute("select violations from raw.food_inspections").fetchone() == (None,)

@@ -1,0 +1,1 @@
+"""Warehouse: settings, connections, the embedded Postgres, migrations and loading helpers."""

@@ -1,0 +1,133 @@
+"""Running dbt in-process (dbt's programmatic runner) and keeping its results in `meta`."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from warehouse.settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
+
+
+class DbtFailed(RuntimeError):
+    """A dbt command failed: a model errored or a test failed."""
+
+
+@dataclass(frozen=True)
+class DbtInvocation:
+    command: str
+    success: bool
+    run_results: dict[str, Any] | None
+
+    @property
+    def failures(self) -> list[dict[str, Any]]:
+        results = (self.run_results or {}).get("results", [])
+        return [r for r in results if r.get("status") in {"error", "fail", "runtime error"}]
+
+
+@contextmanager
+def _dbt_environment(settings: Settings) -> Iterator[None]:
+    saved = {k: os.environ.get(k) for k in settings.dbt_env()}
+    os.environ.update(settings.dbt_env())
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def dbt_args(args: Sequence[str], settings: Settings, target_path: Path | None = None) -> list[str]:
+    project = str(settings.project_dir)
+    extra = ["--project-dir", project, "--profiles-dir", project]
+    if target_path is not None:
+        extra += ["--target-path", str(target_path)]
+    return [*args, *extra]
+
+
+def run_dbt(
+    args: Sequence[str], settings: Settings | None = None, target_path: Path | None = None
+) -> DbtInvocation:
+    """Invoke dbt (e.g. `["build"]`) against the configured warehouse; never raises on failure."""
+    from dbt.cli.main import dbtRunner
+
+    settings = settings or get_settings()
+    target = target_path or settings.project_dir / "target"
+    with _dbt_environment(settings):
+        result = dbtRunner().invoke(dbt_args(args, settings, target))
+    run_results = None
+    results_file = target / "run_results.json"
+    if args and args[0] in {"build", "run", "test", "seed", "snapshot"} and results_file.exists():
+        run_results = json.loads(results_file.read_text())
+    if result.exception is not None:
+        log.error("dbt %s raised: %s", " ".join(args), result.exception)
+    return DbtInvocation(" ".join(args), bool(result.success), run_results)
+
+
+def record_invocation(
+    conn: psycopg.Connection, invocation: DbtInvocation, flow_run_id: uuid.UUID | None = None
+) -> uuid.UUID | None:
+    """Store one invocation and its node results in `meta.dbt_invocations`/`meta.dbt_node_results`."""
+    rr = invocation.run_results
+    if not rr:
+        return None
+    meta = rr["metadata"]
+    invocation_id = uuid.UUID(meta["invocation_id"])
+    with conn.transaction():
+        conn.execute(
+            """
+            insert into meta.dbt_invocations
+                (invocation_id, command, flow_run_id, started_at, finished_at, success,
+                 dbt_version, elapsed_seconds)
+            values (%s, %s, %s,
+                    %s::timestamptz - make_interval(secs => %s), %s::timestamptz, %s, %s, %s)
+            on conflict (invocation_id) do nothing
+            """,
+            [
+                invocation_id,
+                invocation.command,
+                flow_run_id,
+                meta["generated_at"],
+                rr.get("elapsed_time", 0),
+                meta["generated_at"],
+                invocation.success,
+                meta.get("dbt_version"),
+                rr.get("elapsed_time"),
+            ],
+        )
+        with conn.cursor() as cur:
+            cur.executemany(
+                """
+                insert into meta.dbt_node_results
+                    (invocation_id, unique_id, resource_type, status, failures,
+                     execution_seconds, message, rows_affected)
+                values (%s, %s, %s, %s, %s, %s, %s, %s)
+                on conflict do nothing
+                """,
+                [
+                    (
+                        invocation_id,
+                        r["unique_id"],
+                        r["unique_id"].split(".", 1)[0],
+                        r["status"],
+                        r.get("failures"),
+                        r.get("execution_time"),
+                        (r.get("message") or "")[:2000],
+                        (r.get("adapter_response") or {}).get("rows_affected"),
+                    )
+                    for r in rr.get("results", [])
+                ],
+            )
+    return invocation_id
