@@ -18,7 +18,6 @@ from prefect import flow, get_run_logger, task
 
 from warehouse import batches, landing
 from warehouse.db import connect
-from warehouse.load import load_tables
 from warehouse.settings import get_settings
 
 SOCRATA_URL = "https://data.cityofchicago.org/resource/4ijn-s7e5.json"
@@ -109,24 +108,11 @@ def land(
 
 @task
 def load(batch_id: uuid.UUID, watermark_key: str, landed: dict[str, Any]) -> dict[str, Any]:
-    """Load a landed file into raw; rejects, batch outcome and watermark commit with the rows."""
-    with connect() as conn, batches.load_lock(conn):
-        try:
-            with conn.transaction():
-                result = load_tables(
-                    conn, landing.read_batch(landed["url"], landed["sha256"]), batch_id
-                )
-                batches.finish_batch(conn, batch_id, result.as_dict())
-                batches.advance_watermark(
-                    conn,
-                    watermark_key,
-                    batch_id,
-                    result.max_inspection_date,
-                    landed["max_updated_at"],
-                )
-        except Exception as err:
-            batches.fail_batch(conn, batch_id, err)
-            raise
+    """Load the landed file into raw (one transaction; see warehouse.batches.load_landed_batch)."""
+    with connect() as conn:
+        result = batches.load_landed_batch(
+            conn, batch_id, watermark_key, landed["url"], landed["sha256"], landed["max_updated_at"]
+        )
     return result.as_dict()
 
 

@@ -8,7 +8,9 @@ reads (`DATABASE_URL`, landing, artifacts, Prefect home) point into the session'
 from __future__ import annotations
 
 import os
+import shutil
 import socket
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -47,7 +49,10 @@ def warehouse_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if outer_url:
         admin = parse_database_url(outer_url)
     else:
-        os.environ["CANVASS_WAREHOUSE_DIR"] = str(base / "warehouse")
+        # Not under pytest's basetemp: pytest resets `pytest-of-<user>` to mode 0700 whenever a
+        # session starts, which locks out the server's own system user when running as root.
+        pg_dir = Path(tempfile.mkdtemp(prefix="canvass-test-pg-"))
+        os.environ["CANVASS_WAREHOUSE_DIR"] = str(pg_dir)
         os.environ["CANVASS_PG_PORT"] = str(_free_port())
         os.environ.pop("DATABASE_URL", None)
         server_settings = get_settings()
@@ -63,6 +68,7 @@ def warehouse_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             "CANVASS_LANDING_URL": str(base / "landing"),
             "CANVASS_ARTIFACTS_DIR": str(base / "artifacts"),
             "CANVASS_REPORTS_DIR": str(base / "reports"),
+            "CANVASS_DBT_TARGET_DIR": str(base / "dbt-target"),
         }
     )
     with psycopg.connect(url) as conn:
@@ -78,6 +84,7 @@ def warehouse_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             )
         if server_settings is not None:
             embedded.stop(server_settings)
+            shutil.rmtree(server_settings.warehouse_dir, ignore_errors=True)
         for key, value in saved.items():
             if value is None:
                 os.environ.pop(key, None)
@@ -92,6 +99,7 @@ _SESSION_ENV = (
     "CANVASS_LANDING_URL",
     "CANVASS_ARTIFACTS_DIR",
     "CANVASS_REPORTS_DIR",
+    "CANVASS_DBT_TARGET_DIR",
 )
 
 
@@ -100,3 +108,14 @@ def db(warehouse_url: str) -> Iterator[psycopg.Connection]:
     """A writer connection to the session's database."""
     with psycopg.connect(warehouse_url) as conn:
         yield conn
+
+
+@pytest.fixture(scope="session")
+def prefect_harness(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Prefect's test harness: a throwaway Prefect database and server for the session."""
+    os.environ["PREFECT_HOME"] = str(tmp_path_factory.mktemp("prefect"))
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield

@@ -12,6 +12,8 @@ from typing import Any
 
 import psycopg
 
+from warehouse.landing import read_batch
+from warehouse.load import LoadResult, load_tables
 from warehouse.runs import git_commit, who
 
 log = logging.getLogger(__name__)
@@ -134,6 +136,30 @@ def advance_watermark(
         """,
         [source, last_inspection_date, last_updated_at, batch_id],
     )
+
+
+def load_landed_batch(
+    conn: psycopg.Connection,
+    batch_id: uuid.UUID,
+    watermark_key: str,
+    url: str,
+    sha256: str,
+    max_updated_at: datetime | None = None,
+) -> LoadResult:
+    """Load a landed file into raw under the load lock; rows, rejects, the batch's outcome and the
+    watermark commit together, or the batch is marked failed and nothing else changes."""
+    with load_lock(conn):
+        try:
+            with conn.transaction():
+                result = load_tables(conn, read_batch(url, sha256), batch_id)
+                finish_batch(conn, batch_id, result.as_dict())
+                advance_watermark(
+                    conn, watermark_key, batch_id, result.max_inspection_date, max_updated_at
+                )
+        except Exception as err:
+            fail_batch(conn, batch_id, err)
+            raise
+    return result
 
 
 def history(conn: psycopg.Connection, limit: int = 50) -> list[dict[str, Any]]:
