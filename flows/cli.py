@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import time
+import warnings
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
@@ -35,6 +36,7 @@ UI_PORT = 4200
 @app.callback()
 def _setup(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> None:
     """Point Prefect at the project's own home before it is imported, and tame library logs."""
+    warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
     settings = get_settings()
     os.environ.setdefault("PREFECT_HOME", str(settings.prefect_home))
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
@@ -178,8 +180,12 @@ def ingest(
 
     with connect() as conn:
         migrate(conn, get_settings())
-    result = ingest_flow(source=source, since=_date(since), until=_date(until), last_week=last_week)
-    console.print(result)
+    r = ingest_flow(source=source, since=_date(since), until=_date(until), last_week=last_week)
+    console.print(
+        f"batch {r['batch_id']}: {r['rows_landed']:,} landed, {r['rows_inserted']:,} new, "
+        f"{r['rows_updated']:,} updated, {r['rows_unchanged']:,} unchanged, "
+        f"{r['rows_duplicate']:,} duplicates, {r['rows_rejected']:,} rejected\nlanding file: {r['landing']}"
+    )
 
 
 def _print_history(limit: int) -> None:
@@ -220,7 +226,7 @@ def _print_history(limit: int) -> None:
         )
         table.add_row(
             str(r["batch_id"])[:8],
-            r["source"],
+            r["source"] if len(r["source"]) <= 40 else "…" + r["source"][-39:],
             r["started_at"].strftime("%Y-%m-%d %H:%M:%S"),
             took,
             f"{r['run_by']}@{r['host']}",
@@ -341,7 +347,7 @@ def docs(
     if not invocation.success:
         console.print("[red]dbt docs generate failed[/]: run [bold]canvass run[/] first?")
         raise typer.Exit(1)
-    site = settings.project_dir / "target"
+    site = settings.dbt_target_dir
     console.print(f"dbt docs site in {site}")
     if generate_only:
         return
@@ -372,17 +378,16 @@ def ui(port: Annotated[int, typer.Option(help="Port.")] = UI_PORT) -> None:
 
 
 @app.command()
-def schedule() -> None:
+def schedule(
+    source: Annotated[str, typer.Option(help="Socrata resource URL.")] = "",
+) -> None:
     """Serve the weekly incremental load (Mondays 06:00, the previous week) until stopped."""
-    from flows.ingest import SOCRATA_URL
-    from flows.ingest import ingest as ingest_flow
+    from prefect import serve
 
-    console.print("Serving deployment ingest-weekly (cron '0 6 * * 1'); Ctrl-C to stop")
-    ingest_flow.serve(
-        name="ingest-weekly",
-        cron="0 6 * * 1",
-        parameters={"source": SOCRATA_URL, "last_week": True},
-    )
+    from flows.ingest import SOCRATA_URL, WEEKLY_CRON, weekly_deployment
+
+    console.print(f"Serving deployment ingest-weekly (cron '{WEEKLY_CRON}'); Ctrl-C to stop")
+    serve(weekly_deployment(source or SOCRATA_URL))
 
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})

@@ -149,7 +149,7 @@ def ingest(
         if kind != "socrata" or since or until:
             updated_since = None
         parameters["updated_since"] = updated_since
-        batches.start_batch(conn, batch_id, kind, parameters)
+        batches.start_batch(conn, batch_id, source, parameters)
     logger.info(
         "batch %s from %s (since=%s until=%s updated_since=%s)",
         batch_id,
@@ -193,3 +193,18 @@ def ingest(
         counts["rows_rejected"],
     )
     return {"batch_id": str(batch_id), "landing": landed["url"], **counts}
+
+
+WEEKLY_CRON = (
+    "0 6 * * 1"  # Mondays 06:00: load the week that just ended, as the course's pipeline did
+)
+
+
+def weekly_deployment(source: str = SOCRATA_URL):  # noqa: ANN201 (Prefect's RunnerDeployment)
+    """The weekly incremental load as a Prefect deployment, defined in code (`canvass schedule`)."""
+    return ingest.to_deployment(
+        name="ingest-weekly",
+        cron=WEEKLY_CRON,
+        parameters={"source": source, "last_week": True},
+        description="Every Monday, load the previous Monday-to-Monday week from the Socrata API.",
+    )

@@ -1,0 +1,179 @@
+"""Benchmark: load generated rows from a landing Parquet file into `raw`, against two yardsticks
+measured in the same run on the same rows and the same server.
+
+- `psql \\copy` of the same rows as CSV into an identical table (no validation, no upsert);
+- pandas `DataFrame.to_sql(method="multi")`, the approach of typical course projects (measured on
+  a sample, since at its speed a million rows takes many minutes; its rate is what is compared).
+
+Canvass's time includes reading the landing file back with its sha256 check, COPY, every
+validation, the quarantine of bad rows and the upsert. Targets: >= 0.7x psql's rate, >= 50x to_sql's.
+
+    .venv/bin/python -m bench.ingest [--rows 1000000] [--to-sql-rows 20000]
+
+Results are printed and written to bench/results/ingest.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pandas as pd
+import psycopg
+from sqlalchemy import create_engine
+
+from bench._warehouse import bench_database
+from flows.sources.demo import demo_rows
+from warehouse import batches, landing
+
+RESULTS = Path(__file__).resolve().parent / "results" / "ingest.json"
+COLUMNS = (
+    "inspection_id, dba_name, aka_name, license_number, facility_type, risk, address, city, "
+    "state, zip, inspection_date, inspection_type, results, violations, latitude, longitude, "
+    "location, row_hash, batch_id, loaded_at"
+)
+
+
+def _psql() -> str:
+    found = shutil.which("psql")
+    if found:
+        return found
+    from pgserver._commands import POSTGRES_BIN_PATH
+
+    return str(POSTGRES_BIN_PATH / "psql")
+
+
+def _generate(rows: int) -> list[pd.DataFrame]:
+    """About `rows` demo rows (the generator is sized by establishments), in chunks."""
+    frames, total, seed = [], 0, 1
+    while total < rows:
+        frame = demo_rows(n_establishments=20_000, seed=seed)
+        frames.append(frame)
+        total += len(frame)
+        seed += 1
+        print(f"  generated {total:,} rows", end="\r", file=sys.stderr)
+    print(file=sys.stderr)
+    excess = total - rows
+    if excess:
+        frames[-1] = frames[-1].iloc[: len(frames[-1]) - excess]
+    # Each chunk restarts inspection ids; give every row its own id, as a real export has.
+    offset = 0
+    for frame in frames:
+        ids = pd.to_numeric(frame["inspection_id"], errors="coerce")
+        frame["inspection_id"] = (ids + offset).astype("Int64").astype(str).where(ids.notna(), "")
+        offset += int(ids.max()) + 1
+    return frames
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--to-sql-rows", type=int, default=20_000)
+    args = parser.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="canvass-bench-"))
+    try:
+        with bench_database() as url, psycopg.connect(url) as conn:
+            print(f"generating {args.rows:,} demo rows", file=sys.stderr)
+            frames = _generate(args.rows)
+            landed = landing.write_batch(frames, str(work / "batch.parquet"))
+            print(
+                f"landed {landed.rows:,} rows, {landed.bytes / 1e6:.1f} MB Parquet", file=sys.stderr
+            )
+
+            batch = uuid.uuid4()
+            batches.start_batch(conn, batch, "bench", {})
+            started = time.perf_counter()
+            result = batches.load_landed_batch(conn, batch, "bench", landed.url, landed.sha256)
+            canvass_s = time.perf_counter() - started
+            canvass_rate = landed.rows / canvass_s
+            print(
+                f"canvass: {canvass_s:.1f} s, {canvass_rate:,.0f} rows/s ({result})",
+                file=sys.stderr,
+            )
+
+            # The same rows, typed, as CSV for psql; an identical empty table to copy them into.
+            csv_path = work / "rows.csv"
+            with csv_path.open("wb") as f, conn.cursor() as cur, cur.copy(
+                f"copy (select {COLUMNS} from raw.food_inspections) to stdout (format csv)"
+            ) as copy:  # noqa: S608
+                for block in copy:
+                    f.write(block)
+            conn.execute(
+                "create table public.copy_yardstick (like raw.food_inspections including all)"
+            )
+            conn.commit()
+            copied = conn.execute("select count(*) from raw.food_inspections").fetchone()[0]
+            started = time.perf_counter()
+            subprocess.run(
+                [
+                    _psql(),
+                    url,
+                    "-v",
+                    "ON_ERROR_STOP=1",
+                    "-c",
+                    f"\\copy public.copy_yardstick ({COLUMNS}) from '{csv_path}' with (format csv)",
+                ],
+                check=True,
+                capture_output=True,
+            )
+            psql_s = time.perf_counter() - started
+            psql_rate = copied / psql_s
+            print(f"psql \\copy: {psql_s:.1f} s, {psql_rate:,.0f} rows/s", file=sys.stderr)
+
+            sample = pd.read_sql_query(
+                f"select {COLUMNS} from raw.food_inspections limit %(n)s",  # noqa: S608
+                create_engine(url.replace("postgresql://", "postgresql+psycopg://")),
+                params={"n": args.to_sql_rows},
+            )
+            engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
+            started = time.perf_counter()
+            sample.to_sql(
+                "to_sql_yardstick",
+                engine,
+                schema="public",
+                method="multi",
+                chunksize=1000,
+                index=False,
+            )
+            to_sql_s = time.perf_counter() - started
+            to_sql_rate = len(sample) / to_sql_s
+            print(
+                f"to_sql(method='multi'): {len(sample):,} rows in {to_sql_s:.1f} s, {to_sql_rate:,.0f} rows/s",
+                file=sys.stderr,
+            )
+            engine.dispose()
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+    report = {
+        "benchmark": "ingest",
+        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": f"{platform.machine()}, {platform.python_implementation()} {platform.python_version()}",
+        "rows": landed.rows,
+        "canvass_seconds": round(canvass_s, 2),
+        "canvass_rows_per_s": round(canvass_rate),
+        "psql_copy_seconds": round(psql_s, 2),
+        "psql_copy_rows_per_s": round(psql_rate),
+        "to_sql_rows": len(sample),
+        "to_sql_rows_per_s": round(to_sql_rate),
+        "ratio_vs_psql_copy": round(canvass_rate / psql_rate, 3),
+        "ratio_vs_to_sql": round(canvass_rate / to_sql_rate, 1),
+        "targets": {"ratio_vs_psql_copy": ">= 0.7", "ratio_vs_to_sql": ">= 50"},
+    }
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(report, indent=2) + "\n")
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()
