@@ -1,1 +1,50 @@
-"""Canvass: dashboards."""
+"""Canvass dashboards: Bokeh server apps in directory format. `serve()` runs them."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bokeh.server.server import Server
+
+log = logging.getLogger(__name__)
+
+RANKING_APP_DIR = Path(__file__).resolve().parent / "ranking"
+RANKING_PATH = "/ranking"
+
+
+def make_server(port: int = 5006, address: str = "127.0.0.1", **kwargs: object) -> Server:
+    """A Bokeh server for the ranking app at `/ranking` (`/` redirects there), not yet started.
+
+    Only pages served from `localhost:port` or `127.0.0.1:port` may open its websocket.
+    """
+    from bokeh.application import Application
+    from bokeh.application.handlers.directory import DirectoryHandler
+    from bokeh.server.server import Server
+
+    application = Application(DirectoryHandler(filename=str(RANKING_APP_DIR)))
+    return Server(
+        {RANKING_PATH: application},
+        port=port,
+        address=address,
+        allow_websocket_origin=[f"localhost:{port}", f"127.0.0.1:{port}"],
+        **kwargs,
+    )
+
+
+def serve(port: int = 5006, address: str = "127.0.0.1", show: bool = False) -> None:
+    """Serve the ranking dashboard until interrupted; `show` opens it in a browser."""
+    server = make_server(port=port, address=address)
+    server.start()
+    url = f"http://{address}:{server.port}{RANKING_PATH}"
+    log.info("ranking dashboard at %s", url)
+    if show:
+        server.io_loop.add_callback(server.show, RANKING_PATH)
+    try:
+        server.io_loop.start()
+    except KeyboardInterrupt:
+        log.info("ranking dashboard stopped")
+    finally:
+        server.stop()

@@ -25,4 +25,6 @@ def connect(settings: Settings | None = None, *, autocommit: bool = False) -> ps
 def connect_reader(settings: Settings | None = None) -> psycopg.Connection:
     """A connection as the read-only role (API, dashboard). Writes fail with a permission error."""
     settings = settings or get_settings()
-    return psycopg.connect(settings.reader_dsn, autocommit=True, application_name="canvass-reader")
+    return psycopg.connect(
+        settings.reader_dsn, autocommit=True, application_name="canvass-reader", connect_timeout=5
+    )

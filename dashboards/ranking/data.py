@@ -1,0 +1,292 @@
+"""The ranking dashboard's data: queries over the marts and `ml.scores`, read-only.
+
+The SQL lives in `queries/*.sql`. `RankingStore` is created once per server (see `app_hooks.py`)
+and caches the current ranking for a short while, so opening many sessions costs one query.
+Filtering and explanation helpers are pure functions over frames, so they are tested directly.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import psycopg
+from psycopg.rows import dict_row
+
+from warehouse.db import connect_reader
+from warehouse.settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
+
+QUERIES_DIR = Path(__file__).resolve().parent / "queries"
+
+ALL = "All"
+
+RANKING_COLUMNS = [
+    "rank",
+    "score",
+    "establishment_id",
+    "license_number",
+    "name",
+    "address",
+    "zip",
+    "facility_type",
+    "facility_group",
+    "risk_level",
+    "latitude",
+    "longitude",
+    "last_inspection_date",
+    "last_result",
+]
+
+# Features of marts.ml_scoring_cohort, in the order the explanation panel lists them when the
+# model recorded no importances, with the words a person reads.
+FEATURE_LABELS: dict[str, str] = {
+    "prior_fails": "Failed inspections before",
+    "prior_inspections": "Inspections before",
+    "days_since_last_inspection": "Days since the last inspection",
+    "days_since_last_fail": "Days since the last failure",
+    "last_result": "Last result",
+    "fail_rate_1y": "Its fail rate, last year",
+    "fail_rate_3y": "Its fail rate, last 3 years",
+    "prior_critical_violations": "Critical violations before",
+    "prior_serious_violations": "Serious violations before",
+    "zip_fail_rate_365d": "Fail rate in its zip, last 365 days",
+    "facility_group_fail_rate_365d": "Fail rate of its facility group, last 365 days",
+    "days_since_first_seen": "Days since first seen",
+    "risk_level": "Risk level (1 = high)",
+    "facility_group": "Facility group",
+    "zip": "Zip",
+    "inspection_type": "Inspection type",
+    "inspection_month": "Month",
+    "inspection_weekday": "Weekday",
+}
+RATE_FEATURES = {
+    "fail_rate_1y",
+    "fail_rate_3y",
+    "zip_fail_rate_365d",
+    "facility_group_fail_rate_365d",
+}
+
+
+@cache
+def load_sql(name: str) -> str:
+    """The text of `queries/<name>.sql`."""
+    return (QUERIES_DIR / f"{name}.sql").read_text()
+
+
+@dataclass(frozen=True)
+class ScoringRun:
+    """Which scores are shown: one model's ranking as of one date."""
+
+    model_id: str
+    as_of_date: date
+    scored_at: datetime | None
+    scored_establishments: int
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What a session shows: the run (None when nothing is scored) and its ranking."""
+
+    run: ScoringRun | None
+    ranking: pd.DataFrame
+    problem: str | None = None  # a sentence for the reader when the warehouse cannot be read
+
+
+@dataclass(frozen=True)
+class Filters:
+    """The dashboard's widgets, as values. `ALL` (or None) means no filter."""
+
+    facility_group: str | None = None
+    zip: str | None = None
+    risk_level: int | None = None
+    top_n: int | None = None
+
+
+@dataclass
+class Explanation:
+    """Why an establishment ranks where it does: the features the model saw, most weighed first."""
+
+    establishment_id: str
+    as_of_date: date | None
+    features: list[tuple[str, str, float | None]] = field(default_factory=list)
+    # (readable label, formatted value, share of the model's importance or None)
+
+
+def empty_ranking() -> pd.DataFrame:
+    return pd.DataFrame({column: pd.Series(dtype=object) for column in RANKING_COLUMNS})
+
+
+def latest_run(conn: psycopg.Connection) -> ScoringRun | None:
+    """The run to show: the latest as-of date of the model that scored most recently."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        row = cur.execute(load_sql("latest_run")).fetchone()
+    return ScoringRun(**row) if row else None
+
+
+def ranking(conn: psycopg.Connection, run: ScoringRun) -> pd.DataFrame:
+    """Every establishment the run scored, rank 1 first."""
+    with conn.cursor() as cur:
+        cur.execute(load_sql("ranking"), {"model_id": run.model_id, "as_of_date": run.as_of_date})
+        rows = cur.fetchall()
+    frame = pd.DataFrame(rows, columns=RANKING_COLUMNS)
+    frame["score"] = frame["score"].astype(float)
+    frame["latitude"] = pd.to_numeric(frame["latitude"], errors="coerce")
+    frame["longitude"] = pd.to_numeric(frame["longitude"], errors="coerce")
+    frame["last_inspection_date"] = pd.to_datetime(frame["last_inspection_date"])
+    return frame
+
+
+def filter_ranking(frame: pd.DataFrame, filters: Filters) -> pd.DataFrame:
+    """The rows that pass the filters, in rank order, cut to the top N after filtering."""
+    keep = pd.Series(True, index=frame.index)
+    if filters.facility_group not in (None, ALL):
+        keep &= frame["facility_group"] == filters.facility_group
+    if filters.zip not in (None, ALL):
+        keep &= frame["zip"] == filters.zip
+    if filters.risk_level is not None:
+        keep &= frame["risk_level"] == filters.risk_level
+    view = frame[keep].sort_values(["rank", "establishment_id"], kind="stable")
+    if filters.top_n is not None:
+        view = view.head(max(filters.top_n, 0))
+    return view.reset_index(drop=True)
+
+
+def choices(frame: pd.DataFrame, column: str) -> list[str]:
+    """`ALL` then the column's distinct non-empty values, sorted: a Select's options."""
+    values = sorted({str(v) for v in frame[column].dropna() if str(v).strip()})
+    return [ALL, *values]
+
+
+def importance_by_feature(importances: list[tuple[str, float]]) -> dict[str, float]:
+    """Add up importances per cohort feature; one-hot names (`zip_60601`, `facility_group=X`)
+    count toward the longest feature they start with, exact names toward themselves."""
+    totals: dict[str, float] = {}
+    by_length = sorted(FEATURE_LABELS, key=len, reverse=True)
+    for name, value in importances:
+        if name in FEATURE_LABELS:
+            base = name
+        else:
+            base = next(
+                (f for f in by_length if name.startswith((f + "_", f + "=", f + "__"))), None
+            )
+        if base is not None and value is not None and not math.isnan(value):
+            totals[base] = totals.get(base, 0.0) + abs(float(value))
+    return totals
+
+
+def format_feature(feature: str, value: Any) -> str:
+    """A feature value as a person reads it: rates as percentages, counts as integers."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    if feature in RATE_FEATURES:
+        return f"{float(value):.0%}"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, float):
+        return f"{value:.2f}"
+    return str(value)
+
+
+def explain(cohort_row: dict[str, Any], importances: list[tuple[str, float]]) -> Explanation:
+    """The cohort row's features, ordered by the model's importance (label order when none)."""
+    weights = importance_by_feature(importances)
+    total = sum(weights.values())
+    label_order = list(FEATURE_LABELS)
+    order = label_order
+    if total > 0:
+        order = sorted(label_order, key=lambda f: (-weights.get(f, 0.0), label_order.index(f)))
+    features = [
+        (
+            FEATURE_LABELS[feature],
+            format_feature(feature, cohort_row.get(feature)),
+            weights.get(feature, 0.0) / total if total > 0 else None,
+        )
+        for feature in order
+        if feature in cohort_row
+    ]
+    return Explanation(
+        establishment_id=str(cohort_row.get("establishment_id")),
+        as_of_date=cohort_row.get("as_of_date"),
+        features=features,
+    )
+
+
+class RankingStore:
+    """Reads through the read-only role; keeps the current snapshot for `ttl_seconds`.
+
+    Thread-safe: a Bokeh server may open sessions from several threads.
+    """
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        ttl_seconds: float = 60.0,
+        connect: Callable[[], psycopg.Connection] | None = None,
+    ) -> None:
+        self._settings = settings
+        self._connect = connect
+        self.ttl_seconds = ttl_seconds
+        self._lock = threading.Lock()
+        self._snapshot: Snapshot | None = None
+        self._loaded_at = 0.0
+
+    def connection(self) -> psycopg.Connection:
+        if self._connect is not None:
+            return self._connect()
+        return connect_reader(self._settings or get_settings())
+
+    def snapshot(self, *, refresh: bool = False) -> Snapshot:
+        """The current run and ranking, read again when older than the TTL (or on `refresh`)."""
+        with self._lock:
+            fresh = time.monotonic() - self._loaded_at < self.ttl_seconds
+            if self._snapshot is not None and fresh and not refresh:
+                return self._snapshot
+            snapshot = self._read()
+            if snapshot.problem is None:
+                self._snapshot, self._loaded_at = snapshot, time.monotonic()
+            return snapshot
+
+    def _read(self) -> Snapshot:
+        try:
+            with self.connection() as conn:
+                run = latest_run(conn)
+                frame = ranking(conn, run) if run else empty_ranking()
+        except psycopg.errors.UndefinedTable as exc:
+            log.warning("dashboard: warehouse not built: %s", exc)
+            return Snapshot(None, empty_ranking(), "The warehouse is not built yet.")
+        except psycopg.Error as exc:
+            log.error("dashboard: cannot read the warehouse: %s", exc)
+            return Snapshot(None, empty_ranking(), "The warehouse database does not answer.")
+        log.info("dashboard: loaded %d scored establishments", len(frame))
+        return Snapshot(run, frame)
+
+    def explanation(self, establishment_id: str, run: ScoringRun) -> Explanation | None:
+        """The features behind one establishment's score; None when the cohort lacks it."""
+        try:
+            with self.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
+                row = cur.execute(
+                    load_sql("explanation"),
+                    {"establishment_id": establishment_id, "as_of_date": run.as_of_date},
+                ).fetchone()
+                importances = [
+                    (r["feature"], r["importance"])
+                    for r in cur.execute(
+                        load_sql("feature_importances"), {"model_id": run.model_id}
+                    ).fetchall()
+                ]
+        except psycopg.Error as exc:
+            log.error("dashboard: cannot read the features of %s: %s", establishment_id, exc)
+            return None
+        return explain(row, importances) if row else None

@@ -1,0 +1,323 @@
+"""The ranking dashboard's layout and callbacks.
+
+Bokeh runs this file once per browser session; `build_document(doc)` does the work, so tests can
+build the same document in-process. Every widget feeds one ColumnDataSource through `update()`;
+the table and the map share that source, so selecting a row in one selects it in the other.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+from typing import Any
+
+import pandas as pd
+from bokeh.document import Document
+from bokeh.layouts import column, row
+from bokeh.models import (
+    ColorBar,
+    ColumnDataSource,
+    DataTable,
+    DateFormatter,
+    Div,
+    HoverTool,
+    NumberFormatter,
+    Select,
+    Spinner,
+    TableColumn,
+)
+from bokeh.palettes import YlOrRd9
+from bokeh.plotting import figure
+from bokeh.transform import linear_cmap
+
+from dashboards.ranking.data import (
+    ALL,
+    Filters,
+    RankingStore,
+    Snapshot,
+    choices,
+    filter_ranking,
+)
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TOP_N = 100
+EXPLANATION_ROWS = 12  # the most weighed features; the panel stays readable
+RISK_OPTIONS = [(ALL, ALL), ("1", "1 (high)"), ("2", "2 (medium)"), ("3", "3 (low)")]
+EMPTY_STYLE = (
+    "padding:16px 20px;background:#ffffff;border:1px solid #d9dde3;border-left:4px solid #1f3a5f;"
+    "font-size:15px;max-width:760px"
+)
+SCORE_PALETTE = tuple(reversed(YlOrRd9))  # light yellow for low scores, dark red for high
+SOURCE_COLUMNS = [
+    "rank",
+    "score",
+    "establishment_id",
+    "license",
+    "name",
+    "address",
+    "zip",
+    "facility_group",
+    "risk",
+    "latitude",
+    "longitude",
+    "last_inspection_date",
+    "last_result",
+]
+
+
+def source_data(view: pd.DataFrame) -> dict[str, list[Any]]:
+    """The ranking rows as ColumnDataSource columns: text for display, NaN for missing numbers."""
+
+    def text(series: pd.Series) -> list[str]:
+        return ["—" if pd.isna(v) or str(v).strip() == "" else str(v) for v in series]
+
+    def number(series: pd.Series) -> list[float]:
+        return [float("nan") if pd.isna(v) else float(v) for v in series]
+
+    def integer_text(series: pd.Series) -> list[str]:
+        return ["—" if pd.isna(v) else str(int(v)) for v in series]
+
+    dates = pd.to_datetime(view["last_inspection_date"])
+    return {
+        "rank": [int(v) for v in view["rank"]],
+        "score": number(view["score"]),
+        "establishment_id": [str(v) for v in view["establishment_id"]],
+        "license": integer_text(view["license_number"]),
+        "name": text(view["name"]),
+        "address": text(view["address"]),
+        "zip": text(view["zip"]),
+        "facility_group": text(view["facility_group"]),
+        "risk": integer_text(view["risk_level"]),
+        "latitude": number(view["latitude"]),
+        "longitude": number(view["longitude"]),
+        # milliseconds since the epoch, as Bokeh's DateFormatter reads them; NaN when never inspected
+        "last_inspection_date": [
+            float("nan") if pd.isna(d) else d.timestamp() * 1000.0 for d in dates
+        ],
+        "last_result": [v.replace("_", " ") for v in text(view["last_result"])],
+    }
+
+
+def header_html(snapshot: Snapshot) -> str:
+    if snapshot.problem:
+        return (
+            f"<div style='{EMPTY_STYLE}'><b>{html.escape(snapshot.problem)}</b> "
+            "Nothing can be shown until the pipeline has run: <code>canvass demo</code> builds "
+            "the warehouse, trains a model and scores the due list.</div>"
+        )
+    run = snapshot.run
+    if run is None:
+        return (
+            f"<div style='{EMPTY_STYLE}'><b>Nothing is scored yet.</b> Run the pipeline "
+            "(<code>canvass demo</code>, or the score flow after training) and reload this page."
+            "</div>"
+        )
+    scored_at = f" · scored {run.scored_at:%Y-%m-%d %H:%M}" if run.scored_at else ""
+    return (
+        f"<div class='canvass-run'>Model <code>{html.escape(run.model_id)}</code> · "
+        f"scores as of <b>{run.as_of_date:%Y-%m-%d}</b> · "
+        f"{run.scored_establishments:,} establishments due for a routine inspection{scored_at}</div>"
+    )
+
+
+def explanation_html(snapshot: Snapshot, store: RankingStore, row: dict[str, Any]) -> str:
+    """The panel for one selected row: who it is, its score, and the features behind it."""
+    name = html.escape(str(row["name"]))
+    head = (
+        f"<h3 style='margin:0 0 4px'>#{row['rank']} {name}</h3>"
+        f"<div>{html.escape(str(row['address']))} · {html.escape(str(row['facility_group']))} · "
+        f"risk {html.escape(str(row['risk']))} · license {html.escape(str(row['license']))}</div>"
+        f"<div style='margin:4px 0 8px'>Estimated chance of failing: <b>{row['score']:.0%}</b></div>"
+    )
+    if snapshot.run is None:
+        return head
+    explanation = store.explanation(str(row["establishment_id"]), snapshot.run)
+    if explanation is None:
+        return head + "<i>No features recorded for this establishment in the scoring cohort.</i>"
+    weighted = any(share is not None for _, _, share in explanation.features)
+    lines = "".join(
+        f"<tr><td>{html.escape(label)}</td><td style='text-align:right'><b>{html.escape(value)}</b>"
+        f"</td><td style='text-align:right;color:#6b7785'>"
+        f"{'' if not share else f'{share:.0%}'}</td></tr>"
+        for label, value, share in explanation.features[:EXPLANATION_ROWS]
+    )
+    caption = (
+        f"What the model saw as of {explanation.as_of_date:%Y-%m-%d}"
+        if explanation.as_of_date
+        else "What the model saw"
+    )
+    weight_head = "model weight" if weighted else ""
+    return (
+        head + f"<table class='canvass-features' style='border-collapse:collapse;width:100%'>"
+        f"<caption style='text-align:left;font-weight:600'>{caption}</caption>"
+        f"<tr style='color:#6b7785'><th style='text-align:left'>feature</th>"
+        f"<th style='text-align:right'>value</th><th style='text-align:right'>{weight_head}</th>"
+        f"</tr>{lines}</table>"
+    )
+
+
+def _store_for(doc: Document) -> RankingStore:
+    """The server's shared store (made by app_hooks), or a new one outside a server."""
+    context = doc.session_context
+    server_context = getattr(context, "server_context", None) if context else None
+    store = getattr(server_context, "ranking_store", None)
+    return store if isinstance(store, RankingStore) else RankingStore()
+
+
+def build_document(doc: Document, store: RankingStore | None = None) -> dict[str, Any]:
+    """Lay out the dashboard in `doc`; return its main models by name (for tests)."""
+    store = store or _store_for(doc)
+    snapshot = store.snapshot()
+    frame = snapshot.ranking
+
+    header = Div(text=header_html(snapshot), name="header", sizing_mode="stretch_width")
+    facility_group = Select(
+        title="Facility group", value=ALL, options=choices(frame, "facility_group"), width=200
+    )
+    area = Select(title="Zip", value=ALL, options=choices(frame, "zip"), width=130)
+    risk = Select(title="Risk level", value=ALL, options=RISK_OPTIONS, width=130)
+    top_n = Spinner(
+        title="Top N", low=1, high=100_000, step=25, value=DEFAULT_TOP_N, width=110, name="top_n"
+    )
+    summary = Div(text="", name="summary")
+
+    source = ColumnDataSource(data=source_data(filter_ranking(frame, Filters())), name="ranking")
+    table = DataTable(
+        source=source,
+        name="ranking_table",
+        columns=[
+            TableColumn(field="rank", title="Rank", width=45),
+            TableColumn(field="name", title="Name", width=210),
+            TableColumn(field="address", title="Address", width=190),
+            TableColumn(field="facility_group", title="Facility group", width=120),
+            TableColumn(field="risk", title="Risk", width=40),
+            TableColumn(
+                field="score", title="Score", width=60, formatter=NumberFormatter(format="0.000")
+            ),
+            TableColumn(
+                field="last_inspection_date",
+                title="Last inspection",
+                width=100,
+                formatter=DateFormatter(format="%Y-%m-%d"),
+            ),
+            TableColumn(field="last_result", title="Last result", width=140),
+        ],
+        index_position=None,
+        selectable=True,
+        sortable=True,
+        width=940,
+        height=420,
+    )
+
+    color = linear_cmap("score", SCORE_PALETTE, low=0.0, high=1.0, nan_color="#cccccc")
+    city_map = figure(
+        title="Where they are (colour: score)",
+        name="map",
+        width=460,
+        height=420,
+        x_axis_label="longitude",
+        y_axis_label="latitude",
+        tools="pan,wheel_zoom,box_zoom,tap,reset",
+        match_aspect=True,
+    )
+    dots = city_map.scatter(
+        x="longitude",
+        y="latitude",
+        source=source,
+        size=9,
+        color=color,
+        line_color="#4a5563",
+        line_width=0.6,
+        selection_line_color="#1f3a5f",
+        selection_line_width=2.5,
+        nonselection_fill_alpha=0.35,
+    )
+    city_map.add_tools(
+        HoverTool(
+            renderers=[dots],
+            tooltips=[("", "#@rank @name"), ("score", "@score{0.000}"), ("address", "@address")],
+        )
+    )
+    city_map.add_layout(ColorBar(color_mapper=color.transform, width=8, title="score"), "right")
+
+    explanation = Div(
+        text="<i>Select a row (or a dot) to see why it ranks where it does.</i>",
+        name="explanation",
+        width=460,
+        styles={"padding": "8px", "background": "#ffffff", "border": "1px solid #d9dde3"},
+    )
+
+    def current_filters() -> Filters:
+        return Filters(
+            facility_group=facility_group.value,
+            zip=area.value,
+            risk_level=None if risk.value == ALL else int(risk.value),
+            top_n=int(top_n.value) if top_n.value is not None else None,
+        )
+
+    def update() -> None:
+        """The one place the source changes: apply every filter to the snapshot's ranking."""
+        view = filter_ranking(frame, current_filters())
+        source.selected.indices = []
+        source.data = source_data(view)
+        if frame.empty:
+            summary.text = ""
+        else:
+            summary.text = (
+                f"Showing <b>{len(view):,}</b> of {len(frame):,} scored establishments, "
+                "highest score first."
+            )
+        explanation.text = "<i>Select a row (or a dot) to see why it ranks where it does.</i>"
+
+    def on_select(attr: str, old: list[int], new: list[int]) -> None:
+        if not new:
+            return
+        index = new[0]
+        selected = {key: values[index] for key, values in source.data.items()}
+        explanation.text = explanation_html(snapshot, store, selected)
+
+    def on_filter(attr: str, old: Any, new: Any) -> None:
+        update()
+
+    for widget in (facility_group, area, risk, top_n):
+        widget.on_change("value", on_filter)
+    source.selected.on_change("indices", on_select)
+    update()
+
+    filters = row(facility_group, area, risk, top_n, name="filters")
+    content = row(table, column(city_map, explanation), name="content")
+    # Nothing scored (or unreadable): the header says why; empty widgets would only distract.
+    filters.visible = content.visible = not frame.empty
+    layout = column(
+        header,
+        filters,
+        summary,
+        content,
+        name="ranking_layout",
+        sizing_mode="stretch_width",
+    )
+    doc.add_root(layout)
+    doc.title = "Canvass · who to inspect first"
+    return {
+        "source": source,
+        "table": table,
+        "map": city_map,
+        "header": header,
+        "summary": summary,
+        "explanation": explanation,
+        "facility_group": facility_group,
+        "zip": area,
+        "risk": risk,
+        "top_n": top_n,
+        "filters": filters,
+        "content": content,
+        "update": update,
+    }
+
+
+# Bokeh runs this file as a module named `bokeh_app_<id>`; importing it elsewhere builds nothing.
+if __name__.startswith("bokeh_app_"):
+    from bokeh.io import curdoc
+
+    build_document(curdoc())

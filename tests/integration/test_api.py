@@ -1,0 +1,255 @@
+"""The API against a real Postgres: hand-made marts and scores (see tests/support/delivery_seed.py)."""
+
+from __future__ import annotations
+
+import dataclasses
+import socket
+import uuid
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+from fastapi.testclient import TestClient
+from psycopg import sql
+from support.delivery_seed import (
+    UNLICENSED_ID,
+    create_delivery_database,
+    drop_delivery_database,
+    reader_settings,
+)
+
+from api.app import create_app
+from warehouse.db import connect_reader
+from warehouse.settings import get_settings, parse_database_url
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def delivery_url(warehouse_url: str) -> Iterator[str]:
+    url = create_delivery_database(warehouse_url)
+    yield url
+    drop_delivery_database(warehouse_url, url)
+
+
+@pytest.fixture(scope="module")
+def client(delivery_url: str) -> TestClient:
+    return TestClient(create_app(reader_settings(delivery_url)))
+
+
+@pytest.fixture(scope="module")
+def empty_client(warehouse_url: str) -> Iterator[TestClient]:
+    """Migrated, marts tables present, nothing scored."""
+    url = create_delivery_database(warehouse_url, seed=False)
+    yield TestClient(create_app(reader_settings(url)))
+    drop_delivery_database(warehouse_url, url)
+
+
+@pytest.fixture(scope="module")
+def bare_client(warehouse_url: str) -> Iterator[TestClient]:
+    """A database that answers but was never migrated: no ml schema, no marts."""
+    admin = parse_database_url(warehouse_url)
+    name = f"canvass_bare_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(admin.url(database="postgres"), autocommit=True) as conn:
+        conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
+    yield TestClient(create_app(reader_settings(admin.url(database=name))))
+    drop_delivery_database(warehouse_url, admin.url(database=name))
+
+
+@pytest.fixture
+def down_client() -> TestClient:
+    """Settings pointing at a port where no database listens."""
+    down = f"postgresql://postgres@127.0.0.1:{_closed_port()}/canvass"
+    settings = dataclasses.replace(get_settings(), database_url=down, reader_database_url=None)
+    return TestClient(create_app(settings))
+
+
+def test_health_names_the_served_model_date_and_deployment(client: TestClient) -> None:
+    response = client.get("/health")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ok"
+    assert body["database"] == "reachable"
+    assert body["scoring_model_id"] == "model-new"
+    assert body["latest_as_of_date"] == "2024-03-01"
+    assert body["deployed_model_id"] == "model-new"
+
+
+def test_health_is_503_with_a_clear_body_when_the_database_is_down(
+    down_client: TestClient,
+) -> None:
+    response = down_client.get("/health")
+    assert response.status_code == 503
+    body = response.json()
+    assert body["status"] == "unavailable"
+    assert body["database"] == "unreachable"
+    assert "does not answer" in body["detail"]
+
+
+def test_health_says_no_scores_before_anything_is_scored(empty_client: TestClient) -> None:
+    body = empty_client.get("/health").json()
+    assert body["status"] == "no_scores"
+    assert body["scoring_model_id"] is None
+    assert body["latest_as_of_date"] is None
+
+
+def test_an_unmigrated_warehouse_is_503_not_500(bare_client: TestClient) -> None:
+    health = bare_client.get("/health")
+    assert health.status_code == 503
+    assert health.json()["database"] == "not_migrated"
+    top = bare_client.get("/establishments/top")
+    assert top.status_code == 503
+    assert "not built" in top.json()["detail"]
+
+
+def test_data_endpoints_are_503_when_the_database_is_down(down_client: TestClient) -> None:
+    response = down_client.get("/establishments/1001/score")
+    assert response.status_code == 503
+    assert "does not answer" in response.json()["detail"]
+
+
+def test_score_of_a_known_license(client: TestClient) -> None:
+    response = client.get("/establishments/1001/score")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["license_number"] == 1001
+    assert body["establishment_id"] == "1001"
+    assert body["name"] == "ALPHA GRILL"
+    assert body["address"] == "100 W RANDOLPH ST"
+    assert body["facility_type"] == "Restaurant"
+    assert body["facility_group"] == "restaurant"
+    assert body["risk_level"] == 1
+    assert body["score"] == pytest.approx(0.91)
+    assert body["rank"] == 1
+    assert body["as_of_date"] == "2024-03-01"
+    assert body["model_id"] == "model-new"
+
+
+def test_score_is_the_latest_as_of_date_of_the_latest_model(client: TestClient) -> None:
+    # 1004 was scored by model-new on 2024-02-01 only (it was inspected before March's run).
+    body = client.get("/establishments/1004/score").json()
+    assert (body["as_of_date"], body["model_id"], body["rank"]) == ("2024-02-01", "model-new", 1)
+    assert body["score"] == pytest.approx(0.50)
+
+
+@pytest.mark.parametrize("license_number", [1006, 999_999])
+def test_score_of_an_unscored_license_is_404(client: TestClient, license_number: int) -> None:
+    # 1006 has only a score from the older model; 999999 is unknown.
+    response = client.get(f"/establishments/{license_number}/score")
+    assert response.status_code == 404
+    assert f"license {license_number}" in response.json()["detail"]
+
+
+@pytest.mark.parametrize("license_text", ["abc", "12.5", "1001x"])
+def test_a_non_integer_license_is_422(client: TestClient, license_text: str) -> None:
+    response = client.get(f"/establishments/{license_text}/score")
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["path", "license_number"]
+
+
+def test_top_is_the_latest_run_in_rank_order(client: TestClient) -> None:
+    body = client.get("/establishments/top").json()
+    assert body["model_id"] == "model-new"
+    assert body["as_of_date"] == "2024-03-01"
+    assert body["scored_establishments"] == 5
+    rows = body["establishments"]
+    assert [r["rank"] for r in rows] == [1, 2, 3, 4, 5]
+    assert [r["establishment_id"] for r in rows] == ["1001", "1002", "1003", UNLICENSED_ID, "1005"]
+    scores = [r["score"] for r in rows]
+    assert scores == sorted(scores, reverse=True)
+    unlicensed = rows[3]
+    assert unlicensed["license_number"] is None
+    assert unlicensed["name"] == "GOLF HOT DOG CART"
+
+
+def test_top_limit_cuts_the_list(client: TestClient) -> None:
+    body = client.get("/establishments/top", params={"limit": 2}).json()
+    assert [r["name"] for r in body["establishments"]] == ["ALPHA GRILL", "BRAVO GROCERY"]
+    assert body["limit"] == 2
+    assert (
+        len(client.get("/establishments/top", params={"limit": 1000}).json()["establishments"]) == 5
+    )
+
+
+@pytest.mark.parametrize("limit", [0, -1, 1001, "ten"])
+def test_top_limit_out_of_bounds_is_422(client: TestClient, limit: object) -> None:
+    response = client.get("/establishments/top", params={"limit": limit})
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["query", "limit"]
+
+
+def test_top_as_of_reads_that_dates_run(client: TestClient) -> None:
+    body = client.get("/establishments/top", params={"as_of": "2024-01-01"}).json()
+    assert body["model_id"] == "model-old"
+    assert [r["establishment_id"] for r in body["establishments"]] == ["1005", "1001", "1006"]
+    older = client.get("/establishments/top", params={"as_of": "2024-02-01"}).json()
+    assert (older["model_id"], older["scored_establishments"]) == ("model-new", 2)
+
+
+def test_top_for_a_date_without_scores_is_an_empty_list(client: TestClient) -> None:
+    response = client.get("/establishments/top", params={"as_of": "2023-01-01"})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["model_id"] is None
+    assert body["establishments"] == []
+    assert client.get("/establishments/top", params={"as_of": "not-a-date"}).status_code == 422
+
+
+def test_top_before_anything_is_scored_is_an_empty_list(empty_client: TestClient) -> None:
+    body = empty_client.get("/establishments/top").json()
+    assert body["establishments"] == []
+    assert body["scored_establishments"] == 0
+
+
+def test_inspection_history_newest_first(client: TestClient) -> None:
+    response = client.get("/establishments/1001/inspections")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["name"] == "ALPHA GRILL"
+    assert [i["inspection_id"] for i in body["inspections"]] == [9004, 9003, 9002, 9001]
+    latest = body["inspections"][0]
+    assert (latest["result"], latest["is_failed"], latest["critical_violation_count"]) == (
+        "fail",
+        True,
+        1,
+    )
+    limited = client.get("/establishments/1001/inspections", params={"limit": 1}).json()
+    assert [i["inspection_id"] for i in limited["inspections"]] == [9004]
+
+
+def test_inspection_history_of_an_unknown_license_is_404(client: TestClient) -> None:
+    response = client.get("/establishments/424242/inspections")
+    assert response.status_code == 404
+    assert "424242" in response.json()["detail"]
+
+
+def test_openapi_documents_every_endpoint_with_tags(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    assert spec["info"]["title"] == "Canvass API"
+    assert {t["name"] for t in spec["tags"]} == {"establishments", "health"}
+    assert {
+        "/health",
+        "/establishments/top",
+        "/establishments/{license_number}/score",
+        "/establishments/{license_number}/inspections",
+    } <= set(spec["paths"])
+    assert client.get("/docs").status_code == 200
+
+
+def test_the_reader_connection_cannot_write(delivery_url: str) -> None:
+    settings = reader_settings(delivery_url)
+    with connect_reader(settings) as conn:
+        assert conn.execute("select count(*) from ml.scores").fetchone()[0] == 10
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute(
+                "insert into ml.scores (model_id, establishment_id, as_of_date, score, rank_abs)"
+                " values ('model-new', 'x', date '2024-03-01', 0.5, 99)"
+            )
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("delete from marts.dim_establishments")
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("create table marts.sneaky (id int)")

@@ -1,0 +1,163 @@
+"""The ranking dashboard built in-process against a real Postgres (hand-made rows, see
+tests/support/delivery_seed.py): the table's ColumnDataSource, the filters, the explanation, the empty state."""
+
+from __future__ import annotations
+
+import dataclasses
+import socket
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from bokeh.application import Application
+from bokeh.application.handlers.directory import DirectoryHandler
+from bokeh.document import Document
+from bokeh.models import ColumnDataSource
+from support.delivery_seed import (
+    UNLICENSED_ID,
+    create_delivery_database,
+    drop_delivery_database,
+    reader_settings,
+)
+
+from dashboards import RANKING_APP_DIR
+from dashboards.ranking import app_hooks
+from dashboards.ranking.data import RankingStore
+from dashboards.ranking.main import build_document
+from warehouse.settings import get_settings
+
+LATEST_RUN_NAMES = [
+    "ALPHA GRILL",
+    "BRAVO GROCERY",
+    "CHARLIE SCHOOL CAFETERIA",
+    "GOLF HOT DOG CART",
+    "ECHO TAQUERIA",
+]
+
+
+@pytest.fixture(scope="module")
+def delivery_url(warehouse_url: str) -> Iterator[str]:
+    url = create_delivery_database(warehouse_url)
+    yield url
+    drop_delivery_database(warehouse_url, url)
+
+
+@pytest.fixture
+def dashboard(delivery_url: str) -> dict[str, Any]:
+    return build_document(Document(), RankingStore(reader_settings(delivery_url)))
+
+
+def test_the_table_holds_the_latest_run_in_rank_order(dashboard: dict[str, Any]) -> None:
+    data = dashboard["source"].data
+    assert data["name"] == LATEST_RUN_NAMES
+    assert data["rank"] == [1, 2, 3, 4, 5]
+    assert data["establishment_id"][3] == UNLICENSED_ID
+    assert data["score"][0] == pytest.approx(0.91)
+    assert data["risk"] == ["1", "2", "1", "—", "1"]
+    assert data["last_result"][1] == "pass with conditions"
+    header = dashboard["header"].text
+    assert "model-new" in header
+    assert "2024-03-01" in header
+    assert "Showing <b>5</b> of 5" in dashboard["summary"].text
+    assert dashboard["content"].visible
+
+
+def test_filters_change_the_rows(dashboard: dict[str, Any]) -> None:
+    source = dashboard["source"]
+    assert dashboard["facility_group"].options == [
+        "All",
+        "grocery",
+        "mobile",
+        "restaurant",
+        "school",
+    ]
+    dashboard["facility_group"].value = "restaurant"
+    assert source.data["name"] == ["ALPHA GRILL", "ECHO TAQUERIA"]
+    dashboard["zip"].value = "60622"
+    assert source.data["name"] == ["ECHO TAQUERIA"]
+    dashboard["facility_group"].value = "All"
+    assert source.data["name"] == ["GOLF HOT DOG CART", "ECHO TAQUERIA"]
+    dashboard["zip"].value = "All"
+    dashboard["risk"].value = "1"
+    assert source.data["name"] == ["ALPHA GRILL", "CHARLIE SCHOOL CAFETERIA", "ECHO TAQUERIA"]
+    dashboard["top_n"].value = 2
+    assert source.data["name"] == ["ALPHA GRILL", "CHARLIE SCHOOL CAFETERIA"]
+    assert "Showing <b>2</b> of 5" in dashboard["summary"].text
+    dashboard["risk"].value = "All"
+    assert source.data["name"] == LATEST_RUN_NAMES[:2]
+
+
+def test_selecting_a_row_explains_its_score(dashboard: dict[str, Any]) -> None:
+    dashboard["source"].selected.indices = [0]
+    text = dashboard["explanation"].text
+    assert "ALPHA GRILL" in text
+    assert "91%" in text
+    # model-new weighs prior_fails most: it is listed first, with its value and weight
+    first_row = text.split("<tr>")[1]  # the header row has a style, so it is not split on
+    assert "Failed inspections before" in first_row
+    assert "<b>2</b>" in first_row
+    assert "40%" in first_row
+    assert "Days since the last inspection" in text
+
+
+def test_the_map_and_the_table_share_one_source(dashboard: dict[str, Any]) -> None:
+    table_source = dashboard["table"].source
+    map_sources = {
+        id(r.data_source) for r in dashboard["map"].renderers if hasattr(r, "data_source")
+    }
+    assert map_sources == {id(table_source)}
+    assert isinstance(table_source, ColumnDataSource)
+
+
+def test_an_empty_warehouse_shows_a_readable_empty_state(warehouse_url: str) -> None:
+    url = create_delivery_database(warehouse_url, seed=False)
+    try:
+        dashboard = build_document(Document(), RankingStore(reader_settings(url)))
+    finally:
+        drop_delivery_database(warehouse_url, url)
+    assert "Nothing is scored yet" in dashboard["header"].text
+    assert not dashboard["content"].visible
+    assert not dashboard["filters"].visible
+    assert dashboard["source"].data["name"] == []
+    dashboard["facility_group"].value = "All"  # filters still work on nothing
+    assert dashboard["source"].data["rank"] == []
+
+
+def test_an_unreachable_database_is_said_not_raised() -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    settings = dataclasses.replace(
+        get_settings(),
+        database_url=f"postgresql://postgres@127.0.0.1:{port}/canvass",
+        reader_database_url=None,
+    )
+    dashboard = build_document(Document(), RankingStore(settings))
+    assert "does not answer" in dashboard["header"].text
+    assert dashboard["source"].data["name"] == []
+
+
+def test_the_directory_app_builds_with_its_theme(
+    delivery_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", delivery_url)
+    monkeypatch.delenv("CANVASS_READER_DATABASE_URL", raising=False)
+    handler = DirectoryHandler(filename=str(RANKING_APP_DIR))
+    doc = Application(handler).create_document()
+    assert handler.error is None, handler.error_detail
+    assert [root.name for root in doc.roots] == ["ranking_layout"]
+    assert doc.theme is not None
+    source = doc.select_one({"name": "ranking"})
+    assert source.data["name"] == LATEST_RUN_NAMES
+
+
+def test_app_hooks_create_one_store_per_server(monkeypatch: pytest.MonkeyPatch) -> None:
+    class ServerContext:
+        pass
+
+    context = ServerContext()
+    app_hooks.on_server_loaded(context)
+    store = context.ranking_store
+    assert isinstance(store, RankingStore)
+    app_hooks.on_server_unloaded(context)
+    assert not hasattr(context, "ranking_store")

@@ -1,0 +1,286 @@
+"""Hand-made warehouse rows for the delivery tests (API, dashboard, browser): no tests here.
+
+Each delivery test module gets its own database on the session's server, so the marts tables made
+here never meet the ones dbt builds in the shared session database, and other tests' scores never
+change what these tests rank. The tables follow the marts contract (columns the API and dashboard
+read); `canvass_reader` is granted select on them, as the migration grants only on later tables.
+
+Runs:
+- model-new scored 2024-03-01 (latest scored_at): 1001, 1002, 1003, an unlicensed cart, 1005.
+- model-new scored 2024-02-01: 1004, 1001.
+- model-old scored 2024-01-01 (oldest scored_at): 1005, 1001, 1006.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import uuid
+from datetime import UTC, date, datetime
+
+import psycopg
+from psycopg import sql
+
+from warehouse.migrate import migrate
+from warehouse.settings import READER_ROLE, Settings, get_settings, parse_database_url
+
+UNLICENSED_ID = "unlicensed-5f1c0d2e9a7b4c3d8e6f1a2b3c4d5e6f"
+
+MARTS_DDL = """
+create table marts.dim_establishments (
+    establishment_id text primary key,
+    license_number bigint,
+    dba_name text,
+    aka_name text,
+    facility_type text,
+    facility_group text,
+    risk_level integer,
+    address text,
+    zip text,
+    latitude double precision,
+    longitude double precision,
+    first_seen_date date,
+    last_seen_date date,
+    last_inspection_date date,
+    last_result text,
+    is_out_of_business boolean,
+    inspection_count integer
+);
+create table marts.fct_inspections (
+    inspection_id bigint primary key,
+    establishment_id text not null,
+    license_number bigint,
+    dba_name text,
+    facility_type text,
+    facility_group text,
+    risk_level integer,
+    address text,
+    zip text,
+    latitude double precision,
+    longitude double precision,
+    inspection_date date not null,
+    inspection_type text,
+    result text,
+    is_failed boolean,
+    violation_count integer,
+    critical_violation_count integer,
+    serious_violation_count integer,
+    minor_violation_count integer
+);
+create table marts.ml_scoring_cohort (
+    establishment_id text not null,
+    license_number bigint,
+    as_of_date date not null,
+    facility_group text,
+    risk_level integer,
+    inspection_type text,
+    zip text,
+    prior_inspections integer,
+    prior_fails integer,
+    prior_critical_violations integer,
+    prior_serious_violations integer,
+    days_since_last_inspection integer,
+    days_since_last_fail integer,
+    last_result text,
+    fail_rate_1y double precision,
+    fail_rate_3y double precision,
+    zip_fail_rate_365d double precision,
+    facility_group_fail_rate_365d double precision,
+    days_since_first_seen integer,
+    inspection_month integer,
+    inspection_weekday integer
+)
+"""
+
+# establishment_id, license, name, facility_type, group, risk, address, zip, lat, lon,
+# last_inspection_date, last_result
+ESTABLISHMENTS = [
+    ("1001", 1001, "ALPHA GRILL", "Restaurant", "restaurant", 1, "100 W RANDOLPH ST", "60601",
+     41.8847, -87.6315, date(2023, 6, 1), "fail"),
+    ("1002", 1002, "BRAVO GROCERY", "Grocery Store", "grocery", 2, "200 N STATE ST", "60601",
+     41.8858, -87.6278, date(2023, 9, 12), "pass_with_conditions"),
+    ("1003", 1003, "CHARLIE SCHOOL CAFETERIA", "School", "school", 1, "2300 N LINCOLN AVE",
+     "60614", 41.9245, -87.6478, date(2023, 4, 20), "pass"),
+    ("1004", 1004, "DELTA BAKERY", "Bakery", "bakery", 2, "1800 N HALSTED ST", "60614",
+     41.9140, -87.6487, date(2024, 2, 15), "pass"),
+    ("1005", 1005, "ECHO TAQUERIA", "Restaurant", "restaurant", 1, "1500 N MILWAUKEE AVE",
+     "60622", 41.9090, -87.6773, date(2023, 11, 2), "pass"),
+    ("1006", 1006, "FOXTROT DINER", "Restaurant", "restaurant", 1, "900 W FULTON MKT", "60607",
+     41.8866, -87.6497, date(2023, 12, 5), "pass"),
+    (UNLICENSED_ID, None, "GOLF HOT DOG CART", "Mobile Food Dispenser", "mobile", None,
+     "1200 N ASHLAND AVE", "60622", None, None, None, None),
+]  # fmt: skip
+
+# inspection_id, establishment_id, license, date, type, result, is_failed, violations, critical
+INSPECTIONS = [
+    (9001, "1001", 1001, date(2021, 5, 3), "canvass", "pass", False, 2, 0),
+    (9002, "1001", 1001, date(2022, 5, 10), "canvass", "fail", True, 6, 2),
+    (9003, "1001", 1001, date(2022, 5, 24), "canvass_reinspection", "pass", False, 1, 0),
+    (9004, "1001", 1001, date(2023, 6, 1), "complaint", "fail", True, 5, 1),
+    (9005, "1002", 1002, date(2023, 9, 12), "canvass", "pass_with_conditions", False, 3, 0),
+    (9006, "1003", 1003, date(2023, 4, 20), "canvass", "pass", False, 0, 0),
+    (9007, "1004", 1004, date(2024, 2, 15), "canvass", "pass", False, 1, 0),
+    (9008, "1005", 1005, date(2023, 11, 2), "license", "pass", False, 0, 0),
+    (9009, "1006", 1006, date(2023, 12, 5), "canvass", "pass", False, 0, 0),
+]
+
+T_OLD = datetime(2024, 1, 1, 6, tzinfo=UTC)
+T_FEB = datetime(2024, 2, 1, 6, tzinfo=UTC)
+T_MAR = datetime(2024, 3, 1, 6, tzinfo=UTC)
+
+# model_id, establishment_id, license, as_of_date, score, rank, scored_at
+SCORES = [
+    ("model-new", "1001", 1001, date(2024, 3, 1), 0.91, 1, T_MAR),
+    ("model-new", "1002", 1002, date(2024, 3, 1), 0.75, 2, T_MAR),
+    ("model-new", "1003", 1003, date(2024, 3, 1), 0.60, 3, T_MAR),
+    ("model-new", UNLICENSED_ID, None, date(2024, 3, 1), 0.35, 4, T_MAR),
+    ("model-new", "1005", 1005, date(2024, 3, 1), 0.22, 5, T_MAR),
+    ("model-new", "1004", 1004, date(2024, 2, 1), 0.50, 1, T_FEB),
+    ("model-new", "1001", 1001, date(2024, 2, 1), 0.45, 2, T_FEB),
+    ("model-old", "1005", 1005, date(2024, 1, 1), 0.80, 1, T_OLD),
+    ("model-old", "1001", 1001, date(2024, 1, 1), 0.30, 2, T_OLD),
+    ("model-old", "1006", 1006, date(2024, 1, 1), 0.20, 3, T_OLD),
+]
+
+# establishment_id, license, prior_inspections, prior_fails, days_since_last_inspection,
+# days_since_last_fail, last_result, fail_rate_1y
+COHORT = [
+    ("1001", 1001, 4, 2, 274, 274, "fail", 1.0),
+    ("1002", 1002, 1, 0, 171, None, "pass_with_conditions", 0.0),
+    ("1003", 1003, 1, 0, 316, None, "pass", 0.0),
+    (UNLICENSED_ID, None, 0, 0, None, None, None, None),
+    ("1005", 1005, 1, 0, 120, None, "pass", 0.0),
+]
+
+
+def reader_settings(url: str) -> Settings:
+    """Settings pointing every connection (writer and reader) at the database `url`."""
+    return dataclasses.replace(get_settings(), database_url=url, reader_database_url=None)
+
+
+def create_delivery_database(warehouse_url: str, *, seed: bool = True) -> str:
+    """A new migrated database on the session's server with the marts tables; rows when `seed`."""
+    admin = parse_database_url(warehouse_url)
+    name = f"canvass_delivery_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(admin.url(database="postgres"), autocommit=True) as conn:
+        conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
+    url = admin.url(database=name)
+    with psycopg.connect(url) as conn:
+        migrate(conn)
+        conn.execute(MARTS_DDL)
+        if seed:
+            seed_rows(conn)
+        conn.execute(
+            sql.SQL("grant select on all tables in schema marts, ml to {}").format(
+                sql.Identifier(READER_ROLE)
+            )
+        )
+    return url
+
+
+def drop_delivery_database(warehouse_url: str, url: str) -> None:
+    admin = parse_database_url(warehouse_url)
+    name = parse_database_url(url).database
+    with psycopg.connect(admin.url(database="postgres"), autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name))
+        )
+
+
+def seed_rows(conn: psycopg.Connection) -> None:
+    with conn.cursor() as cur:
+        cur.executemany(
+            """
+            insert into marts.dim_establishments (
+                establishment_id, license_number, dba_name, facility_type, facility_group,
+                risk_level, address, zip, latitude, longitude, last_inspection_date, last_result,
+                first_seen_date, last_seen_date, is_out_of_business, inspection_count
+            )
+            values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, date '2021-01-01',
+                    %s, false, 1)
+            """,
+            [(*e, e[10]) for e in ESTABLISHMENTS],
+        )
+        by_id = {e[0]: e for e in ESTABLISHMENTS}
+        cur.executemany(
+            """
+            insert into marts.fct_inspections (
+                inspection_id, establishment_id, license_number, inspection_date,
+                inspection_type, result, is_failed, violation_count, critical_violation_count,
+                serious_violation_count, minor_violation_count, dba_name, facility_type,
+                facility_group, risk_level, address, zip
+            )
+            values (%s, %s, %s, %s, %s, %s, %s, %s, %s, 0, 0, %s, %s, %s, %s, %s, %s)
+            """,
+            [(*i, *(by_id[i[1]][k] for k in (2, 3, 4, 5, 6, 7))) for i in INSPECTIONS],
+        )
+        cur.executemany(
+            """
+            insert into marts.ml_scoring_cohort (
+                establishment_id, license_number, prior_inspections, prior_fails,
+                days_since_last_inspection, days_since_last_fail, last_result, fail_rate_1y,
+                as_of_date, facility_group, risk_level, zip, inspection_type,
+                prior_critical_violations, prior_serious_violations, fail_rate_3y,
+                zip_fail_rate_365d, facility_group_fail_rate_365d, days_since_first_seen,
+                inspection_month, inspection_weekday
+            )
+            values (%s, %s, %s, %s, %s, %s, %s, %s, date '2024-03-01', %s, %s, %s, 'canvass',
+                    %s, 0, %s, 0.25, 0.2, 1155, 3, 5)
+            """,
+            [(*c, by_id[c[0]][4], by_id[c[0]][5], by_id[c[0]][7], c[3], c[7]) for c in COHORT],
+        )
+        cur.execute(
+            "insert into ml.experiments (experiment_hash, config) values ('exp-1', %s)",
+            [json.dumps({"random_seed": 1})],
+        )
+        cur.execute(
+            """
+            insert into ml.model_groups (model_group_id, algorithm, hyperparameters,
+                                         feature_list, label)
+            values ('group-1', 'sklearn.ensemble.RandomForestClassifier', '{}',
+                    array['prior_fails', 'days_since_last_inspection', 'zip'], 'is_failed')
+            """
+        )
+        cur.executemany(
+            """
+            insert into ml.models (model_id, model_group_id, experiment_hash, train_end,
+                                   train_rows, artifact_path, artifact_sha256,
+                                   training_seconds, random_seed, library_versions,
+                                   is_deployable)
+            values (%s, 'group-1', 'exp-1', %s, 100, %s, 'sha', 1.0, 1, '{}', true)
+            """,
+            [
+                ("model-old", date(2023, 12, 1), "artifacts/model-old.joblib"),
+                ("model-new", date(2024, 1, 1), "artifacts/model-new.joblib"),
+            ],
+        )
+        cur.execute(
+            """
+            insert into ml.selections (experiment_hash, model_group_id, deployed_model_id, rule,
+                                       metric, value, selected_at)
+            values ('exp-1', 'group-1', 'model-new', 'best_precision_at_k', 'precision@k', 0.4,
+                    %s)
+            """,
+            [T_FEB],
+        )
+        cur.executemany(
+            """
+            insert into ml.feature_importances (model_id, feature, importance, rank_abs)
+            values ('model-new', %s, %s, %s)
+            """,
+            [
+                ("prior_fails", 0.40, 1),
+                ("days_since_last_inspection", 0.30, 2),
+                ("zip_60601", 0.10, 3),
+                ("zip_60614", 0.05, 4),
+                ("fail_rate_1y", 0.15, 5),
+            ],
+        )
+        cur.executemany(
+            """
+            insert into ml.scores (model_id, establishment_id, license_number, as_of_date,
+                                   score, rank_abs, scored_at)
+            values (%s, %s, %s, %s, %s, %s, %s)
+            """,
+            SCORES,
+        )
