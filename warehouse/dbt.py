@@ -64,7 +64,7 @@ def run_dbt(
     from dbt.cli.main import dbtRunner
 
     settings = settings or get_settings()
-    target = target_path or settings.project_dir / "target"
+    target = target_path or settings.dbt_target_dir
     with _dbt_environment(settings):
         result = dbtRunner().invoke(dbt_args(args, settings, target))
     run_results = None

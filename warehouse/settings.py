@@ -64,6 +64,7 @@ class Settings:
     landing_url: str
     artifacts_dir: Path
     reports_dir: Path
+    dbt_target_dir: Path
     prefect_home: Path
     socrata_app_token: str | None
 
@@ -120,6 +121,7 @@ def get_settings() -> Settings:
         landing_url=env.get("CANVASS_LANDING_URL", str(project / "landing")),
         artifacts_dir=Path(env.get("CANVASS_ARTIFACTS_DIR", project / "artifacts")),
         reports_dir=Path(env.get("CANVASS_REPORTS_DIR", project / "reports")),
+        dbt_target_dir=Path(env.get("CANVASS_DBT_TARGET_DIR", project / "target")),
         prefect_home=Path(env.get("PREFECT_HOME", project / ".prefect")),
         socrata_app_token=env.get("SOCRATA_APP_TOKEN") or None,
     )

@@ -1,0 +1,84 @@
+{#- Custom generic tests (there is no dbt hub here). Each returns the offending rows. -#}
+
+{#- The combination of `columns` is unique. -#}
+{% test unique_combination(model, columns) %}
+    select
+        {{ columns | join(', ') }},
+        count(*) as copies
+    from {{ model }}
+    group by {{ columns | join(', ') }}
+    having count(*) > 1
+{% endtest %}
+
+{#- Every non-null value lies within [min_value, max_value] (either bound optional). -#}
+{% test accepted_range(model, column_name, min_value=none, max_value=none, where=none) %}
+    select {{ column_name }}
+    from {{ model }}
+    where
+        {{ column_name }} is not null
+        and (
+            false
+            {%- if min_value is not none %} or {{ column_name }} < {{ min_value }}{% endif %}
+            {%- if max_value is not none %} or {{ column_name }} > {{ max_value }}{% endif %}
+        )
+        {%- if where %} and ({{ where }}){% endif %}
+{% endtest %}
+
+{#-
+    Leakage guard: a count feature equals a brute-force count of `events` rows of the same entity on
+    strictly earlier dates (optionally filtered by `event_filter`). A feature that saw its own date
+    or later, or missed an earlier inspection, fails.
+-#}
+{% test matches_strictly_earlier_count(model, column_name, key_column, events, entity_column, date_column, event_date_column, event_filter='true') %}
+    with
+
+    points as (
+        select
+            {{ key_column }} as point_key,
+            {{ entity_column }} as entity_id,
+            {{ date_column }} as as_of_date,
+            {{ column_name }} as feature_value
+        from {{ model }}
+    ),
+
+    events as (
+        select
+            {{ entity_column }} as entity_id,
+            {{ event_date_column }} as event_date
+        from {{ events }}
+        where {{ event_filter }}
+    ),
+
+    recounted as (
+        select
+            points.point_key,
+            points.entity_id,
+            points.as_of_date,
+            points.feature_value,
+            count(events.event_date) as expected_value
+        from points
+        left join events
+            on
+                points.entity_id = events.entity_id
+                and events.event_date < points.as_of_date
+        group by points.point_key, points.entity_id, points.as_of_date, points.feature_value
+    )
+
+    select *
+    from recounted
+    where feature_value is distinct from expected_value
+{% endtest %}
+
+{#- Leakage guard: a "days since" feature is never below 1 (0 would mean it saw its own date). -#}
+{% test is_strictly_after_history(model, column_name) %}
+    select {{ column_name }}
+    from {{ model }}
+    where {{ column_name }} < 1
+{% endtest %}
+
+{#- Every non-null value matches the regular expression `pattern`. -#}
+{% test matches_pattern(model, column_name, pattern) %}
+    select {{ column_name }}
+    from {{ model }}
+    where {{ column_name }} is not null and not ({{ canvass.regex_matches(column_name, pattern) }})
+{% endtest %}

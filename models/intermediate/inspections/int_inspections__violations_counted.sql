@@ -1,0 +1,60 @@
+-- Grain: one staged inspection, with how many violations of each severity it cited.
+-- Counts are null when the outcome implies violations (fail, pass with conditions) but the
+-- violation text is missing: the count is unknown, not zero.
+with
+
+inspections as (
+    select
+        inspection_id,
+        result,
+        violations
+    from {{ ref('stg_chicago__inspections') }}
+),
+
+violations as (
+    select
+        inspection_id,
+        severity
+    from {{ ref('int_inspections__violations_split') }}
+),
+
+per_inspection as (
+    select
+        inspection_id,
+        count(*) as violation_count,
+        count(case when severity = 'critical' then 1 end) as critical_violation_count,
+        count(case when severity = 'serious' then 1 end) as serious_violation_count,
+        count(case when severity = 'minor' then 1 end) as minor_violation_count
+    from violations
+    group by inspection_id
+),
+
+counted as (
+    select
+        inspections.inspection_id,
+        inspections.violations is not null as has_violation_text,
+        (
+            inspections.violations is not null
+            or inspections.result not in ('fail', 'pass_with_conditions')
+        ) as are_counts_known,
+        per_inspection.violation_count,
+        per_inspection.critical_violation_count,
+        per_inspection.serious_violation_count,
+        per_inspection.minor_violation_count
+    from inspections
+    left join per_inspection
+        on inspections.inspection_id = per_inspection.inspection_id
+),
+
+final as (
+    select
+        inspection_id,
+        has_violation_text,
+        case when are_counts_known then coalesce(violation_count, 0) end as violation_count,
+        case when are_counts_known then coalesce(critical_violation_count, 0) end as critical_violation_count,
+        case when are_counts_known then coalesce(serious_violation_count, 0) end as serious_violation_count,
+        case when are_counts_known then coalesce(minor_violation_count, 0) end as minor_violation_count
+    from counted
+)
+
+select * from final
