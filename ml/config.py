@@ -1,0 +1,426 @@
+"""Experiment configuration: one YAML file, validated whole before any work starts.
+
+An experiment names its random seed, label, feature lists, temporal cross-validation, a grid keyed
+by estimator class path, the baselines to beat, the top-k thresholds, the team's daily capacity,
+the bias audit and the selection rules. `load_experiment()` reads the YAML, applies an optional
+profile (e.g. `quick`) and returns an `ExperimentConfig`; any unknown or malformed key raises
+`ConfigError` naming the key, so a typo never silently falls back to a default.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import importlib
+import itertools
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+DEFAULT_CATEGORICAL = ("facility_group", "inspection_type", "zip", "last_result")
+DEFAULT_NUMERIC = (
+    "risk_level",
+    "prior_inspections",
+    "prior_fails",
+    "prior_critical_violations",
+    "prior_serious_violations",
+    "days_since_last_inspection",
+    "days_since_last_fail",
+    "fail_rate_1y",
+    "fail_rate_3y",
+    "zip_fail_rate_365d",
+    "facility_group_fail_rate_365d",
+    "days_since_first_seen",
+    "inspection_month",
+    "inspection_weekday",
+)
+ALLOWED_ESTIMATORS = (
+    "sklearn.linear_model.LogisticRegression",
+    "sklearn.ensemble.RandomForestClassifier",
+    "sklearn.ensemble.HistGradientBoostingClassifier",
+)
+ALLOWED_LABELS = ("is_failed", "has_critical_violation")
+ALLOWED_BASELINES = ("random", "highest_risk", "most_prior_fails")
+ALLOWED_BIAS_METRICS = ("fnr", "for", "precision", "fpr", "fdr", "tpr", "ppr", "pprev")
+ALLOWED_RULES = ("best_average", "lowest_variance", "best_most_recent")
+TOP_KEYS = frozenset(
+    {
+        "name",
+        "random_seed",
+        "label",
+        "features",
+        "temporal",
+        "grid",
+        "baselines",
+        "top_k_percent",
+        "daily_capacity",
+        "bias_audit",
+        "selection",
+        "profiles",
+    }
+)
+
+
+class ConfigError(ValueError):
+    """The experiment file is invalid; the message names the offending key."""
+
+
+@dataclass(frozen=True)
+class TemporalConfig:
+    test_window_months: int = 1
+    n_windows: int = 12
+    max_train_months: int | None = None
+
+
+@dataclass(frozen=True)
+class GroupSpec:
+    """One model group: an estimator class and one combination of its hyperparameters."""
+
+    class_path: str
+    params: dict[str, Any]
+
+    @property
+    def algorithm(self) -> str:
+        return self.class_path.rsplit(".", 1)[-1]
+
+    def label(self) -> str:
+        args = ", ".join(f"{k}={v}" for k, v in sorted(self.params.items()))
+        return f"{self.algorithm}({args})"
+
+
+@dataclass(frozen=True)
+class BiasConfig:
+    attributes: tuple[str, ...] = ("facility_group", "zip")
+    reference_groups: dict[str, str] = field(default_factory=dict)  # attribute -> value
+    metrics: tuple[str, ...] = ("fnr", "for", "precision")
+    threshold_lower: float = 0.8
+    threshold_upper: float = 1.25
+    top_k_percent: float = 10.0
+    max_groups: int = 15  # high-cardinality attributes (zip): largest N groups, the rest "other"
+    min_group_size: int = 20  # groups smaller than this are pooled into "other"
+
+
+@dataclass(frozen=True)
+class SelectionConfig:
+    metric: str = "precision@"
+    parameter: str = "10_pct"
+    rules: tuple[str, ...] = ALLOWED_RULES
+    primary_rule: str = "best_average"
+    variance_tolerance: float = (
+        0.02  # lowest_variance picks among groups this close to the best mean
+    )
+    fairness_metric: str = "fnr"
+    min_parity_share: float = (
+        0.7  # share of audited groups within thresholds, averaged over windows
+    )
+
+
+@dataclass(frozen=True)
+class ExperimentConfig:
+    name: str
+    random_seed: int
+    label: str
+    categorical: tuple[str, ...]
+    numeric: tuple[str, ...]
+    temporal: TemporalConfig
+    grid: tuple[GroupSpec, ...]
+    baselines: tuple[str, ...]
+    top_k_percent: tuple[float, ...]
+    daily_capacity: int
+    bias: BiasConfig
+    selection: SelectionConfig
+    raw: dict[str, Any] = field(repr=False, compare=False, default_factory=dict)
+
+    @property
+    def features(self) -> list[str]:
+        return [*self.categorical, *self.numeric]
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out.pop("raw", None)
+        return out
+
+    @property
+    def hash(self) -> str:
+        """Content hash of the resolved configuration (what was actually run)."""
+        return stable_hash(self.to_dict())
+
+
+def stable_hash(obj: Any) -> str:
+    """sha256 (hex, 32 chars) of a canonical JSON rendering."""
+    text = json.dumps(obj, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def _deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    out = copy.deepcopy(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict) and key != "grid":
+            out[key] = _deep_merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def _check_keys(
+    block: Any, where: str, allowed: set[str], required: set[str] = frozenset()
+) -> dict:
+    if not isinstance(block, dict):
+        raise ConfigError(f"{where}: expected a mapping, got {type(block).__name__}")
+    unknown = sorted(set(block) - allowed)
+    if unknown:
+        raise ConfigError(
+            f"{where}.{unknown[0]}: unknown key (allowed: {', '.join(sorted(allowed))})"
+        )
+    missing = sorted(required - set(block))
+    if missing:
+        raise ConfigError(f"{where}.{missing[0]}: required key is missing")
+    return block
+
+
+def _int(value: Any, where: str, minimum: int | None = None) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ConfigError(f"{where}: expected an integer, got {value!r}")
+    if minimum is not None and value < minimum:
+        raise ConfigError(f"{where}: must be >= {minimum}, got {value}")
+    return value
+
+
+def _num(value: Any, where: str, low: float | None = None, high: float | None = None) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ConfigError(f"{where}: expected a number, got {value!r}")
+    if (low is not None and value < low) or (high is not None and value > high):
+        raise ConfigError(f"{where}: must be within [{low}, {high}], got {value}")
+    return float(value)
+
+
+def _str_list(value: Any, where: str, allowed: tuple[str, ...] | None = None) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{where}: expected a list of strings, got {value!r}")
+    if allowed is not None:
+        for i, v in enumerate(value):
+            if v not in allowed:
+                raise ConfigError(f"{where}[{i}]: {v!r} is not one of {', '.join(allowed)}")
+    if len(set(value)) != len(value):
+        raise ConfigError(f"{where}: duplicate entries")
+    return tuple(value)
+
+
+def _expand_grid(grid: Any) -> tuple[GroupSpec, ...]:
+    if not isinstance(grid, dict) or not grid:
+        raise ConfigError(
+            "grid: expected a non-empty mapping of estimator class path -> parameters"
+        )
+    specs: list[GroupSpec] = []
+    for class_path, params in grid.items():
+        where = f"grid.{class_path}"
+        if class_path not in ALLOWED_ESTIMATORS:
+            raise ConfigError(
+                f"{where}: estimator not allowed (use one of {', '.join(ALLOWED_ESTIMATORS)})"
+            )
+        params = params or {}
+        if not isinstance(params, dict):
+            raise ConfigError(f"{where}: expected a mapping of parameter -> list of values")
+        module, _, name = class_path.rpartition(".")
+        estimator_cls = getattr(importlib.import_module(module), name)
+        valid = set(estimator_cls().get_params())
+        for key, values in params.items():
+            if key not in valid:
+                raise ConfigError(f"{where}.{key}: not a parameter of {name}")
+            if key == "random_state":
+                raise ConfigError(f"{where}.{key}: set random_seed at the top level instead")
+            if not isinstance(values, list) or not values:
+                raise ConfigError(f"{where}.{key}: expected a non-empty list of values")
+        keys = sorted(params)
+        for combo in itertools.product(*(params[k] for k in keys)):
+            specs.append(GroupSpec(class_path, dict(zip(keys, combo, strict=True))))
+    return tuple(specs)
+
+
+def parse_experiment(data: dict[str, Any], profile: str | None = None) -> ExperimentConfig:
+    """Validate a parsed experiment mapping (optionally with a profile applied) into a config."""
+    top = _check_keys(data, "experiment", TOP_KEYS, {"random_seed", "label", "grid"})
+    profiles = top.get("profiles") or {}
+    if not isinstance(profiles, dict):
+        raise ConfigError("profiles: expected a mapping of profile name -> overrides")
+    for pname, override in profiles.items():
+        if not isinstance(override, dict) or "profiles" in override:
+            raise ConfigError(f"profiles.{pname}: expected a mapping of overrides (no nesting)")
+    if profile is None:
+        for pname in profiles:  # every profile is validated too, not only the one in use
+            try:
+                parse_experiment(data, str(pname))
+            except ConfigError as err:
+                message = str(err)
+                if not message.startswith("profiles."):
+                    message = f"profiles.{pname} -> {message}"
+                raise ConfigError(message) from None
+    base = {k: v for k, v in top.items() if k != "profiles"}
+    if profile:
+        if profile not in profiles:
+            raise ConfigError(
+                f"profiles.{profile}: no such profile (have: {', '.join(profiles) or 'none'})"
+            )
+        _check_keys(profiles[profile], f"profiles.{profile}", TOP_KEYS - {"profiles"})
+        base = _deep_merge(base, profiles[profile])
+
+    name = base.get("name", "canvass")
+    if not isinstance(name, str) or not name:
+        raise ConfigError("name: expected a non-empty string")
+    seed = _int(base["random_seed"], "random_seed", 0)
+    label = base["label"]
+    if label not in ALLOWED_LABELS:
+        raise ConfigError(f"label: {label!r} is not one of {', '.join(ALLOWED_LABELS)}")
+
+    feats = _check_keys(base.get("features") or {}, "features", {"categorical", "numeric"})
+    categorical = _str_list(
+        feats.get("categorical", list(DEFAULT_CATEGORICAL)), "features.categorical"
+    )
+    numeric = _str_list(feats.get("numeric", list(DEFAULT_NUMERIC)), "features.numeric")
+    if set(categorical) & set(numeric):
+        raise ConfigError(f"features: {sorted(set(categorical) & set(numeric))[0]} is listed twice")
+    if not categorical and not numeric:
+        raise ConfigError("features: at least one feature is needed")
+
+    t = _check_keys(
+        base.get("temporal") or {},
+        "temporal",
+        {"test_window_months", "n_windows", "max_train_months"},
+    )
+    max_train = t.get("max_train_months")
+    temporal = TemporalConfig(
+        test_window_months=_int(t.get("test_window_months", 1), "temporal.test_window_months", 1),
+        n_windows=_int(t.get("n_windows", 12), "temporal.n_windows", 1),
+        max_train_months=None
+        if max_train is None
+        else _int(max_train, "temporal.max_train_months", 1),
+    )
+
+    grid = _expand_grid(base["grid"])
+    baselines = _str_list(
+        base.get("baselines", list(ALLOWED_BASELINES)), "baselines", ALLOWED_BASELINES
+    )
+
+    top_k_raw = base.get("top_k_percent", [1, 5, 10, 20])
+    if not isinstance(top_k_raw, list) or not top_k_raw:
+        raise ConfigError("top_k_percent: expected a non-empty list of percentages")
+    top_k = tuple(_num(v, f"top_k_percent[{i}]", 0.01, 100) for i, v in enumerate(top_k_raw))
+    capacity = _int(base.get("daily_capacity", 10), "daily_capacity", 1)
+
+    b = _check_keys(
+        base.get("bias_audit") or {},
+        "bias_audit",
+        {
+            "attributes",
+            "reference_groups",
+            "metrics",
+            "thresholds",
+            "top_k_percent",
+            "max_groups",
+            "min_group_size",
+        },
+    )
+    attributes = _str_list(b.get("attributes", ["facility_group", "zip"]), "bias_audit.attributes")
+    for i, attr in enumerate(attributes):
+        if attr not in categorical:
+            raise ConfigError(f"bias_audit.attributes[{i}]: {attr!r} must be a categorical feature")
+    refs = b.get("reference_groups", "largest")
+    if refs in (None, "largest"):
+        refs = {}
+    if not isinstance(refs, dict):
+        raise ConfigError(
+            "bias_audit.reference_groups: expected 'largest' or a mapping attribute -> group"
+        )
+    for attr, value in refs.items():
+        if attr not in attributes:
+            raise ConfigError(f"bias_audit.reference_groups.{attr}: not an audited attribute")
+        if not isinstance(value, str):
+            raise ConfigError(f"bias_audit.reference_groups.{attr}: expected a group name (string)")
+    thresholds = b.get("thresholds", [0.8, 1.25])
+    if not isinstance(thresholds, list) or len(thresholds) != 2:
+        raise ConfigError("bias_audit.thresholds: expected [lower, upper]")
+    lower = _num(thresholds[0], "bias_audit.thresholds[0]", 0.0, 1.0)
+    upper = _num(thresholds[1], "bias_audit.thresholds[1]", 1.0, None)
+    bias = BiasConfig(
+        attributes=attributes,
+        reference_groups=dict(refs),
+        metrics=_str_list(
+            b.get("metrics", ["fnr", "for", "precision"]),
+            "bias_audit.metrics",
+            ALLOWED_BIAS_METRICS,
+        ),
+        threshold_lower=lower,
+        threshold_upper=upper,
+        top_k_percent=_num(b.get("top_k_percent", 10), "bias_audit.top_k_percent", 0.01, 100),
+        max_groups=_int(b.get("max_groups", 15), "bias_audit.max_groups", 1),
+        min_group_size=_int(b.get("min_group_size", 20), "bias_audit.min_group_size", 1),
+    )
+
+    s = _check_keys(
+        base.get("selection") or {},
+        "selection",
+        {
+            "metric",
+            "parameter",
+            "rules",
+            "primary_rule",
+            "variance_tolerance",
+            "fairness_metric",
+            "min_parity_share",
+        },
+    )
+    rules = _str_list(s.get("rules", list(ALLOWED_RULES)), "selection.rules", ALLOWED_RULES)
+    primary = s.get("primary_rule", "best_average")
+    if primary not in rules:
+        raise ConfigError(f"selection.primary_rule: {primary!r} must be one of selection.rules")
+    metric = s.get("metric", "precision@")
+    if metric not in ("precision@", "recall@", "days_earlier", "roc_auc"):
+        raise ConfigError(f"selection.metric: {metric!r} is not a supported selection metric")
+    fairness_metric = s.get("fairness_metric", "fnr")
+    if fairness_metric not in bias.metrics:
+        raise ConfigError(
+            f"selection.fairness_metric: {fairness_metric!r} is not in bias_audit.metrics"
+        )
+    selection = SelectionConfig(
+        metric=metric,
+        parameter=str(s.get("parameter", "10_pct")),
+        rules=rules,
+        primary_rule=primary,
+        variance_tolerance=_num(
+            s.get("variance_tolerance", 0.02), "selection.variance_tolerance", 0.0, 1.0
+        ),
+        fairness_metric=fairness_metric,
+        min_parity_share=_num(
+            s.get("min_parity_share", 0.5), "selection.min_parity_share", 0.0, 1.0
+        ),
+    )
+    return ExperimentConfig(
+        name=name,
+        random_seed=seed,
+        label=label,
+        categorical=categorical,
+        numeric=numeric,
+        temporal=temporal,
+        grid=grid,
+        baselines=baselines,
+        top_k_percent=top_k,
+        daily_capacity=capacity,
+        bias=bias,
+        selection=selection,
+        raw=copy.deepcopy(data),
+    )
+
+
+def load_experiment(path: str | Path, profile: str | None = None) -> ExperimentConfig:
+    """Read and validate an experiment YAML file (with an optional profile such as `quick`)."""
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as err:
+        raise ConfigError(f"{path}: not valid YAML ({err})") from err
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping at the top level")
+    return parse_experiment(data, profile)

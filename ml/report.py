@@ -1,0 +1,319 @@
+"""The modelling report: a leaderboard frame and a standalone Bokeh HTML page.
+
+`leaderboard(conn)` lists every model group and baseline of an experiment with each metric averaged
+over the test windows (plus the FNR parity share and which selection rules chose the group);
+`write_html(conn, path)` draws precision@k over time, days earlier, and the FNR/FOR disparities of
+the deployed group's latest window next to that table.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from pathlib import Path
+
+import pandas as pd
+import psycopg
+from bokeh.embed import components
+from bokeh.models import BoxAnnotation, ColumnDataSource, Div, FactorRange, HoverTool, Span
+from bokeh.palettes import Category10_10
+from bokeh.plotting import figure
+from bokeh.resources import INLINE
+
+from ml.registry import read_frame
+
+_PREFERRED = [
+    "precision@1_pct",
+    "precision@5_pct",
+    "precision@10_pct",
+    "precision@20_pct",
+    "recall@10_pct",
+    "roc_auc",
+    "brier",
+    "days_earlier",
+]
+
+
+def latest_experiment(conn: psycopg.Connection) -> str | None:
+    """The experiment most recently selected (else most recently created)."""
+    row = conn.execute(
+        """
+        select e.experiment_hash
+        from ml.experiments as e
+        left join ml.selections as s on s.experiment_hash = e.experiment_hash
+        group by e.experiment_hash, e.created_at
+        order by max(s.selected_at) desc nulls last, e.created_at desc
+        limit 1
+        """
+    ).fetchone()
+    return row[0] if row else None
+
+
+def _experiment_config(conn: psycopg.Connection, experiment_hash: str) -> dict:
+    row = conn.execute(
+        "select config from ml.experiments where experiment_hash = %s", [experiment_hash]
+    ).fetchone()
+    if row is None:
+        raise KeyError(f"no experiment {experiment_hash}")
+    return row[0] if isinstance(row[0], dict) else json.loads(row[0])
+
+
+def _group_name(algorithm: str, params: object) -> str:
+    p = params if isinstance(params, dict) else json.loads(str(params))
+    args = ", ".join(f"{k}={v}" for k, v in sorted(p.items()) if k != "n_jobs")
+    return f"{algorithm.rsplit('.', 1)[-1]}({args})"
+
+
+def window_metrics(conn: psycopg.Connection, experiment_hash: str) -> pd.DataFrame:
+    """Long frame: kind, name, model_group_id, test_start, metric (e.g. precision@10_pct), value."""
+    models = read_frame(
+        conn,
+        """
+        select 'model' as kind, g.algorithm, g.hyperparameters, m.model_group_id, m.test_start,
+               e.metric, e.parameter, e.value
+        from ml.experiment_models as em
+        inner join ml.models as m on m.model_id = em.model_id
+        inner join ml.model_groups as g on g.model_group_id = m.model_group_id
+        inner join ml.evaluations as e on e.model_id = m.model_id
+        where em.experiment_hash = %s and em.role = 'cv'
+        """,
+        [experiment_hash],
+    )
+    if not models.empty:
+        models["name"] = [
+            _group_name(a, p)
+            for a, p in zip(models["algorithm"], models["hyperparameters"], strict=True)
+        ]
+    baselines = read_frame(
+        conn,
+        """
+        select 'baseline' as kind, baseline as name, null::text as model_group_id, test_start,
+               metric, parameter, value
+        from ml.baseline_evaluations
+        where experiment_hash = %s
+        """,
+        [experiment_hash],
+    )
+    frame = pd.concat([models, baselines], ignore_index=True)
+    if frame.empty:
+        return pd.DataFrame(
+            columns=["kind", "name", "model_group_id", "test_start", "metric", "value"]
+        )
+    frame["metric"] = frame["metric"] + frame["parameter"].fillna("")
+    frame["value"] = pd.to_numeric(frame["value"], errors="coerce")
+    return frame[["kind", "name", "model_group_id", "test_start", "metric", "value"]]
+
+
+def leaderboard(conn: psycopg.Connection, experiment_hash: str | None = None) -> pd.DataFrame:
+    """Model groups and baselines x metrics averaged over windows, best selection metric first."""
+    experiment_hash = experiment_hash or latest_experiment(conn)
+    if experiment_hash is None:
+        return pd.DataFrame()
+    config = _experiment_config(conn, experiment_hash)
+    sel = config.get("selection", {})
+    sort_metric = f"{sel.get('metric', 'precision@')}{sel.get('parameter', '10_pct')}"
+    frame = window_metrics(conn, experiment_hash)
+    if frame.empty:
+        return pd.DataFrame()
+    frame = frame[frame["metric"] != "test_rows"]
+    keys = ["kind", "name", "model_group_id"]
+    frame["model_group_id"] = frame["model_group_id"].fillna("")
+    table = frame.pivot_table(index=keys, columns="metric", values="value", aggfunc="mean")
+    windows = frame.groupby(keys)["test_start"].nunique().rename("windows")
+    table = table.join(windows).reset_index()
+    parity = read_frame(
+        conn,
+        """
+        select m.model_group_id,
+               avg(case when b.is_fair then 1.0 else 0.0 end)::float8 as fnr_parity_share
+        from ml.experiment_models as em
+        inner join ml.models as m on m.model_id = em.model_id
+        inner join ml.bias_audits as b on b.model_id = m.model_id
+        where em.experiment_hash = %s and em.role = 'cv' and b.metric = 'fnr'
+            and b.attribute_value <> b.reference_group and b.is_fair is not null
+        group by m.model_group_id
+        """,
+        [experiment_hash],
+    )
+    table = table.merge(parity, on="model_group_id", how="left")
+    rules = read_frame(
+        conn,
+        "select model_group_id, string_agg(rule, ', ' order by rule) as selected_by "
+        "from ml.selections where experiment_hash = %s group by model_group_id",
+        [experiment_hash],
+    )
+    table = table.merge(rules, on="model_group_id", how="left")
+    table["selected_by"] = table["selected_by"].fillna("")
+    metric_cols = [c for c in _PREFERRED if c in table.columns]
+    metric_cols += sorted(
+        c
+        for c in table.columns
+        if c not in metric_cols and c not in (*keys, "windows", "fnr_parity_share", "selected_by")
+    )
+    table = table[[*keys, "windows", *metric_cols, "fnr_parity_share", "selected_by"]]
+    if sort_metric in table.columns:
+        table = table.sort_values(sort_metric, ascending=False, kind="stable")
+    table["model_group_id"] = table["model_group_id"].replace("", None)
+    return table.reset_index(drop=True)
+
+
+def _precision_figure(frame: pd.DataFrame, metric: str):
+    fig = figure(
+        title=f"{metric} by test window",
+        x_axis_type="datetime",
+        frame_width=650,
+        frame_height=320,
+        y_axis_label=metric,
+        tools="pan,wheel_zoom,reset,save",
+    )
+    data = frame[frame["metric"] == metric].copy()
+    data["test_start"] = pd.to_datetime(data["test_start"])
+    for i, (name, part) in enumerate(data.groupby("name", sort=True)):
+        part = part.sort_values("test_start")
+        baseline = part["kind"].iloc[0] == "baseline"
+        source = ColumnDataSource(
+            {"x": part["test_start"], "y": part["value"], "name": [name] * len(part)}
+        )
+        color = Category10_10[i % 10]
+        fig.line(
+            "x",
+            "y",
+            source=source,
+            color=color,
+            line_width=2,
+            line_dash="dashed" if baseline else "solid",
+            legend_label=name,
+        )
+        fig.scatter("x", "y", source=source, color=color, size=5)
+    fig.add_tools(
+        HoverTool(
+            tooltips=[("", "@name"), ("window", "@x{%F}"), ("value", "@y{0.000}")],
+            formatters={"@x": "datetime"},
+        )
+    )
+    if fig.legend:
+        legend = fig.legend[0]
+        fig.center.remove(legend)
+        legend.label_text_font_size = "8pt"
+        legend.click_policy = "hide"
+        fig.add_layout(legend, "right")
+    return fig
+
+
+def _days_figure(board: pd.DataFrame):
+    data = board.dropna(subset=["days_earlier"]) if "days_earlier" in board else board.iloc[0:0]
+    names = list(data["name"])
+    fig = figure(
+        y_range=FactorRange(*names[::-1]) if names else FactorRange("none"),
+        title="Days earlier failing inspections are reached (mean; Chicago 2014: 7.44)",
+        frame_width=500,
+        frame_height=26 * max(1, len(names)),
+        tools="save",
+    )
+    if names:
+        colors = ["#9aa5b1" if k == "baseline" else "#1f77b4" for k in data["kind"]]
+        fig.hbar(y=names, right=list(data["days_earlier"]), height=0.7, color=colors)
+    fig.add_layout(Span(location=0, dimension="height", line_color="black"))
+    return fig
+
+
+def _disparity_figure(conn: psycopg.Connection, experiment_hash: str, lower: float, upper: float):
+    row = conn.execute(
+        """
+        select m.model_id, m.test_start
+        from ml.selections as s
+        inner join ml.experiment_models as em on em.experiment_hash = s.experiment_hash
+        inner join ml.models as m on m.model_id = em.model_id and m.model_group_id = s.model_group_id
+        where s.experiment_hash = %s and s.deployed_model_id is not null and em.role = 'cv'
+        order by m.test_start desc
+        limit 1
+        """,
+        [experiment_hash],
+    ).fetchone()
+    if row is None:
+        return Div(text="<p>No deployed group yet: no disparity chart.</p>")
+    model_id, test_start = row
+    audit = read_frame(
+        conn,
+        "select attribute_name, attribute_value, metric, disparity, group_size from ml.bias_audits "
+        "where model_id = %s and metric in ('fnr', 'for') and disparity is not null "
+        "order by attribute_name, group_size desc",
+        [model_id],
+    )
+    if audit.empty:
+        return Div(text="<p>No bias audit rows for the deployed group.</p>")
+    audit["factor"] = audit["attribute_name"] + ": " + audit["attribute_value"]
+    factors = list(dict.fromkeys(audit["factor"]))
+    fig = figure(
+        y_range=FactorRange(*factors[::-1]),
+        x_range=(0.0, max(2.0, float(audit["disparity"].clip(upper=10).max()) * 1.05)),
+        title=f"FNR and FOR disparity vs reference group, deployed group, window {test_start}",
+        width=900,
+        height=120 + 18 * len(factors),
+        x_axis_label="ratio to reference group (fair band shaded)",
+        tools="save",
+    )
+    fig.add_layout(BoxAnnotation(left=lower, right=upper, fill_alpha=0.15, fill_color="green"))
+    for metric, color in (("fnr", "#d62728"), ("for", "#1f77b4")):
+        part = audit[audit["metric"] == metric]
+        src = ColumnDataSource({"y": list(part["factor"]), "x": part["disparity"].tolist()})
+        fig.scatter(x="x", y="y", source=src, color=color, size=8, legend_label=metric.upper())
+    fig.add_layout(Span(location=1.0, dimension="height", line_dash="dotted"))
+    return fig
+
+
+def write_html(
+    conn: psycopg.Connection, path: str | Path, experiment_hash: str | None = None
+) -> Path:
+    """Write the modelling report to `path` (self-contained HTML); return the path."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    experiment_hash = experiment_hash or latest_experiment(conn)
+    if experiment_hash is None:
+        parts = [Div(text="<h1>Canvass models</h1><p>No experiment has been run yet.</p>")]
+    else:
+        config = _experiment_config(conn, experiment_hash)
+        board = leaderboard(conn, experiment_hash)
+        frame = window_metrics(conn, experiment_hash)
+        sel = config.get("selection", {})
+        metric = f"{sel.get('metric', 'precision@')}{sel.get('parameter', '10_pct')}"
+        bias_cfg = config.get("bias", {})
+        shown = board.copy()
+        for col in shown.columns:
+            if shown[col].dtype.kind == "f":
+                shown[col] = shown[col].round(3)
+        intro = (
+            f"<h1>Canvass models — experiment {html.escape(config.get('name', ''))}</h1>"
+            f"<p>Experiment <code>{experiment_hash}</code>; label <b>{html.escape(str(config.get('label')))}</b>; "
+            f"selection metric <b>{html.escape(metric)}</b>. Metrics are means over the test windows; "
+            "dashed lines are baselines. Ties in scores count at their expected value.</p>"
+        )
+        parts = [
+            Div(text=intro, width=900),
+            Div(
+                text=shown.to_html(index=False, na_rep="", classes="leaderboard", border=0),
+                width=900,
+            ),
+            _precision_figure(frame, metric),
+            _days_figure(board),
+            _disparity_figure(
+                conn,
+                experiment_hash,
+                float(bias_cfg.get("threshold_lower", 0.8)),
+                float(bias_cfg.get("threshold_upper", 1.25)),
+            ),
+        ]
+    # One Bokeh root per part: each is laid out on its own, so a wide axis never squeezes another.
+    script, divs = components(parts)
+    page = (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>Canvass: models</title>'
+        + INLINE.render()
+        + "<style>body{font-family:sans-serif;margin:1.5em}"
+        ".leaderboard td,.leaderboard th{padding:2px 8px;font-size:12px}</style>"
+        + script
+        + "</head><body>"
+        + "".join(f"<div>{d}</div>" for d in divs)
+        + "</body></html>"
+    )
+    path.write_text(page, encoding="utf-8")
+    return path

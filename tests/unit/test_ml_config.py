@@ -1,0 +1,104 @@
+"""Experiment YAML: the shipped file is valid, and every kind of mistake names its key."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pytest
+import yaml
+
+from ml.config import ConfigError, load_experiment, parse_experiment
+
+EXPERIMENT = Path(__file__).resolve().parents[2] / "experiments" / "canvass.yaml"
+
+
+@pytest.fixture(scope="module")
+def raw() -> dict:
+    return yaml.safe_load(EXPERIMENT.read_text())
+
+
+def test_shipped_experiment_is_valid() -> None:
+    config = load_experiment(EXPERIMENT)
+    assert config.label == "is_failed"
+    assert config.temporal.n_windows == 12 and config.temporal.test_window_months == 1
+    assert {s.algorithm for s in config.grid} == {
+        "LogisticRegression",
+        "RandomForestClassifier",
+        "HistGradientBoostingClassifier",
+    }
+    assert config.top_k_percent == (1, 5, 10, 20)
+    assert config.bias.attributes == ("facility_group", "zip")
+    assert (config.bias.threshold_lower, config.bias.threshold_upper) == (0.8, 1.25)
+    assert config.bias.reference_groups == {}  # largest group by default
+
+
+def test_quick_profile_shrinks_the_run() -> None:
+    full = load_experiment(EXPERIMENT)
+    quick = load_experiment(EXPERIMENT, profile="quick")
+    assert quick.temporal.n_windows < full.temporal.n_windows
+    assert len(quick.grid) < len(full.grid)
+    assert quick.hash != full.hash
+    assert quick.random_seed == full.random_seed
+
+
+def test_hash_is_stable_and_content_based(raw: dict) -> None:
+    assert parse_experiment(raw).hash == parse_experiment(copy.deepcopy(raw)).hash
+    changed = copy.deepcopy(raw)
+    changed["random_seed"] += 1
+    assert parse_experiment(changed).hash != parse_experiment(raw).hash
+
+
+@pytest.mark.parametrize(
+    ("edit", "names"),
+    [
+        (lambda d: d.update(random_sed=1), "experiment.random_sed"),
+        (lambda d: d.pop("label"), "experiment.label"),
+        (lambda d: d.update(label="is_closed"), "label"),
+        (lambda d: d["temporal"].update(n_windows=0), "temporal.n_windows"),
+        (lambda d: d["temporal"].update(window=3), "temporal.window"),
+        (lambda d: d["grid"].update({"sklearn.svm.SVC": {"C": [1]}}), "grid.sklearn.svm.SVC"),
+        (
+            lambda d: d["grid"]["sklearn.linear_model.LogisticRegression"].update(Cee=[1]),
+            "grid.sklearn.linear_model.LogisticRegression.Cee",
+        ),
+        (
+            lambda d: d["grid"]["sklearn.linear_model.LogisticRegression"].update(C=1.0),
+            "grid.sklearn.linear_model.LogisticRegression.C",
+        ),
+        (lambda d: d.update(baselines=["random", "coin"]), "baselines[1]"),
+        (lambda d: d.update(top_k_percent=[10, 150]), "top_k_percent[1]"),
+        (lambda d: d["bias_audit"].update(metrics=["fnr", "gini"]), "bias_audit.metrics[1]"),
+        (lambda d: d["bias_audit"].update(attributes=["risk_level"]), "bias_audit.attributes[0]"),
+        (
+            lambda d: d["bias_audit"].update(reference_groups={"ward": "1"}),
+            "bias_audit.reference_groups.ward",
+        ),
+        (lambda d: d["selection"].update(primary_rule="luck"), "selection.primary_rule"),
+        (lambda d: d["profiles"]["quick"].update(tempo={}), "profiles.quick.tempo"),
+        (lambda d: d["profiles"]["quick"]["temporal"].update(n_windows=-1), "temporal.n_windows"),
+    ],
+)
+def test_invalid_keys_are_named(raw: dict, edit, names: str) -> None:
+    data = copy.deepcopy(raw)
+    edit(data)
+    with pytest.raises(ConfigError) as err:
+        parse_experiment(data)
+    assert names in str(err.value)
+
+
+def test_unknown_profile_is_an_error(raw: dict) -> None:
+    with pytest.raises(ConfigError, match="profiles.nightly"):
+        parse_experiment(raw, profile="nightly")
+
+
+def test_grid_expands_to_every_combination(raw: dict) -> None:
+    data = copy.deepcopy(raw)
+    data["grid"] = {
+        "sklearn.linear_model.LogisticRegression": {"C": [0.1, 1.0, 10.0], "max_iter": [100, 200]}
+    }
+    config = parse_experiment(data)
+    assert len(config.grid) == 6
+    assert {(s.params["C"], s.params["max_iter"]) for s in config.grid} == {
+        (c, m) for c in (0.1, 1.0, 10.0) for m in (100, 200)
+    }
