@@ -36,7 +36,8 @@ def batch_url(landing_url: str, batch_id: uuid.UUID, ingest_date: date) -> str:
     return f"{base}/food_inspections/ingest_date={ingest_date.isoformat()}/batch={batch_id}.parquet"
 
 
-def _as_table(frame: pd.DataFrame) -> pa.Table:
+def as_table(frame: pd.DataFrame) -> pa.Table:
+    """A frame of canonical strings as an Arrow table of the landing schema (missing columns null)."""
     columns = {c: frame[c] if c in frame.columns else None for c in CANONICAL_COLUMNS}
     arrays = [
         pa.array(
@@ -59,7 +60,7 @@ def write_batch(frames: Iterable[pd.DataFrame], url: str) -> LandedFile:
     digest = hashlib.sha256()
     with fs.open(partial, "wb") as raw, pq.ParquetWriter(raw, SCHEMA, compression="zstd") as writer:
         for frame in frames:
-            table = _as_table(frame)
+            table = as_table(frame)
             rows += table.num_rows
             writer.write_table(table)
     fs.mv(partial, path)

@@ -1,10 +1,12 @@
-"""Loading a landed batch into `raw`: COPY, validate, quarantine, upsert — one transaction.
+"""Loading a landed batch into `raw`: check, quarantine, write — one transaction.
 
-The landed table holds strings in the canonical columns. Postgres does the typing: every value is
-checked with `pg_input_is_valid` (PostgreSQL 16+) so a bad value becomes a reject with a reason,
-never an exception that loses the batch. Valid rows are upserted on `inspection_id`; a changed record
-keeps its previous version in `raw.food_inspections_history`; an unchanged one is left alone, so
-loading the same batch twice changes nothing.
+`warehouse.validate` types and checks every row with Arrow (vectorised), so a malformed value
+becomes a reject with a reason and its original payload in `meta.ingest_rejects`, never an
+exception that loses the batch. Good rows whose inspection raw does not hold yet are COPYed straight
+into raw (the next table is checked in a thread meanwhile). Rows of inspections raw holds already,
+and repeats of one inside the batch, are staged and settled in SQL: the last version in source
+order wins, a real difference keeps the previous version in `raw.food_inspections_history`, an
+identical row changes nothing — so loading the same batch twice changes nothing.
 """
 
 from __future__ import annotations
@@ -12,21 +14,24 @@ from __future__ import annotations
 import io
 import json
 import logging
+import time
 import uuid
-from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
 
+import numpy as np
+import pandas as pd
 import psycopg
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 from psycopg import sql
 
 from flows.sources.schema import CANONICAL_COLUMNS
+from warehouse.validate import check
 
 log = logging.getLogger(__name__)
-
-# Chicago's bounding box, with a margin: coordinates outside it are typos, not restaurants.
-CHICAGO_BBOX = {"lat_min": 41.60, "lat_max": 42.05, "lon_min": -87.95, "lon_max": -87.50}
 
 _COPY_CHUNK = 1 << 20
 
@@ -40,209 +45,254 @@ class LoadResult:
     rows_duplicate: int = 0
     rows_rejected: int = 0
     max_inspection_date: str | None = None
+    step_seconds: dict[str, float] = field(default_factory=dict)
 
-    def as_dict(self) -> dict[str, int | str | None]:
+    def as_dict(self) -> dict[str, object]:
         return asdict(self)
 
 
-# Columns the checks type or clean; the rest are loaded as the source wrote them.
-_TYPED_COLUMNS = {
-    "inspection_id",
-    "license_number",
-    "inspection_date",
-    "latitude",
-    "longitude",
-    "zip",
-}
-_TEXT_COLUMNS = [c for c in CANONICAL_COLUMNS if c not in _TYPED_COLUMNS]
+class _Steps:
+    """Times each step of a load (debug log; the benchmark prints the same figures)."""
 
-# Reasons are checked in order; the first that applies is recorded. The source writes 0 for an
-# unknown coordinate or zip: those are missing values, not places in the Gulf of Guinea.
-_CHECK_SQL = """
-create temporary table _checked on commit drop as
-with trimmed as (
-    select
-        source_row,
-        nullif(btrim(inspection_id), '') as v_id,
-        nullif(btrim(inspection_date), '') as v_date,
-        nullif(btrim(license_number), '') as v_license,
-        case when btrim(latitude) !~ '^-?0*(\\.0*)?$' then btrim(latitude) end as v_lat,
-        case when btrim(longitude) !~ '^-?0*(\\.0*)?$' then btrim(longitude) end as v_lon,
-        case when btrim(zip) !~ '^0*(\\.0*)?$' then btrim(zip) end as v_zip
-    from _incoming
-),
-checked as (
-    select
-        *,
-        case
-            when v_id is null then 'missing inspection_id'
-            when v_id !~ '^[0-9]{1,18}$' then 'inspection_id is not a whole number'
-            when v_date is null then 'missing inspection_date'
-            when not pg_input_is_valid(v_date, 'date') then 'inspection_date is not a date'
-            when v_date::date > current_date then 'inspection_date is in the future'
-            when v_date::date < date '1990-01-01' then 'inspection_date is before 1990'
-            when v_license is not null and v_license !~ '^[0-9]{1,18}(\\.0*)?$'
-                then 'license_number is not a whole number'
-            when v_lat is not null and not pg_input_is_valid(v_lat, 'double precision')
-                then 'latitude is not a number'
-            when v_lon is not null and not pg_input_is_valid(v_lon, 'double precision')
-                then 'longitude is not a number'
-            when (v_lat is null) <> (v_lon is null) then 'only one of latitude and longitude is given'
-            when v_lat is not null and (
-                v_lat::double precision not between %(lat_min)s and %(lat_max)s
-                or v_lon::double precision not between %(lon_min)s and %(lon_max)s
-            ) then 'coordinates outside Chicago'
-            when v_zip is not null and v_zip !~ '^[0-9]{5}(\\.0*|-[0-9]{4})?$'
-                then 'zip is not a five-digit code'
-        end as reject_reason
-    from trimmed
-)
-select
-    source_row,
-    reject_reason,
-    case when reject_reason is null then v_id::bigint end as inspection_id,
-    case when reject_reason is null then v_license::numeric::bigint end as license_number,
-    case when reject_reason is null then v_date::date end as inspection_date,
-    case when reject_reason is null then v_lat::double precision end as latitude,
-    case when reject_reason is null then v_lon::double precision end as longitude,
-    v_zip as zip
-from checked
-"""
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def done(self, step: str) -> None:
+        now = time.perf_counter()
+        self.seconds[step] = self.seconds.get(step, 0.0) + now - self._last
+        self._last = now
+
 
 _REJECT_SQL = """
 insert into meta.ingest_rejects (batch_id, source_row, reason, payload)
-select %(batch_id)s, i.source_row, c.reject_reason, to_jsonb(i) - 'source_row'
-from _incoming as i
-inner join _checked as c on c.source_row = i.source_row
-where c.reject_reason is not null
+values (%s, %s, %s, %s)
 on conflict (batch_id, source_row) do nothing
 """
 
-# Newest row of each inspection in this batch (last in source order), typed.
-_TYPED_SQL = """
-create temporary table _typed on commit drop as
-select distinct on (c.inspection_id)
-    c.inspection_id,
-    {text_columns},
-    c.zip,
-    c.license_number,
-    c.inspection_date,
-    c.latitude,
-    c.longitude
-from _incoming as i
-inner join _checked as c on c.source_row = i.source_row
-where c.reject_reason is null
-order by c.inspection_id, i.source_row desc
-"""
+_RAW_COLUMNS = [*CANONICAL_COLUMNS, "batch_id"]
+_CHANGED_COLUMNS = ["source_row", *CANONICAL_COLUMNS]
 
-_COLUMNS = list(CANONICAL_COLUMNS)
+# Rows whose inspection raw holds already (or that repeat one earlier in this batch): the last
+# version in source order wins; a real difference keeps the previous version in history.
+_SETTLE_SQL = """
+create temporary table _final on commit drop as
+select distinct on (inspection_id) * from _changed order by inspection_id, source_row desc;
 
-_UPSERT_SQL = """
-with hashed as (
-    select t.*, md5(row({columns})::text) as row_hash from _typed as t
-),
-superseded as (
-    insert into raw.food_inspections_history
-    select r.*, now(), %(batch_id)s
-    from raw.food_inspections as r
-    inner join hashed as h on h.inspection_id = r.inspection_id
-    where r.row_hash <> h.row_hash
-    returning 1
-),
-upserted as (
-    insert into raw.food_inspections ({columns}, row_hash, batch_id)
-    select {columns}, row_hash, %(batch_id)s from hashed
-    on conflict (inspection_id) do update set
-        {updates},
-        row_hash = excluded.row_hash,
-        batch_id = excluded.batch_id,
-        loaded_at = now()
-    where raw.food_inspections.row_hash <> excluded.row_hash
-    returning (xmax = 0) as is_insert
-)
-select
-    count(*) filter (where is_insert),
-    count(*) filter (where not is_insert),
-    (select count(*) from superseded)
-from upserted
+create temporary table _diff on commit drop as
+select c.inspection_id, r.batch_id <> %(batch_id)s as known_before
+from _final as c
+inner join raw.food_inspections as r on r.inspection_id = c.inspection_id
+where ({raw_columns}) is distinct from ({changed_columns});
+
+insert into raw.food_inspections_history
+select r.*, now(), %(batch_id)s
+from raw.food_inspections as r
+inner join _diff as d on d.inspection_id = r.inspection_id;
+
+update raw.food_inspections as r
+set {updates}, batch_id = %(batch_id)s, loaded_at = now()
+from _final as c
+inner join _diff as d on d.inspection_id = c.inspection_id
+where r.inspection_id = c.inspection_id;
 """
 
 
-def _to_csv_chunks(tables: Iterable[pa.Table]) -> Iterable[bytes]:
-    """Canonical string tables as CSV bytes with a leading source_row column."""
-    offset = 0
+@dataclass
+class _Prepared:
+    """One landed table, checked: its rejects, its rows seen first here, and its repeats."""
+
+    rows: int
+    rejects: list[tuple[int, str, str]]
+    first_seen: pa.Table
+    first_seen_csv: bytes
+    repeats: pa.Table
+
+
+def _csv(table: pa.Table) -> bytes:
+    buffer = io.BytesIO()
+    pacsv.write_csv(
+        table, buffer, pacsv.WriteOptions(include_header=False, quoting_style="all_valid")
+    )
+    return buffer.getvalue()
+
+
+def _copy(
+    conn: psycopg.Connection, target: sql.Composable, columns: list[str], data: bytes
+) -> None:
+    statement = sql.SQL("copy {} ({}) from stdin (format csv)").format(
+        target, sql.SQL(", ").join(map(sql.Identifier, columns))
+    )
+    with conn.cursor() as cur, cur.copy(statement) as copy:
+        for start in range(0, len(data), _COPY_CHUNK):
+            copy.write(data[start : start + _COPY_CHUNK])
+
+
+def _prepare_all(tables: Iterable[pa.Table], batch_id: uuid.UUID) -> Iterator[_Prepared]:
+    """Check each table and split its good rows into first occurrences and repeats (by id)."""
+    seen = np.empty(0, dtype=np.int64)
+    first_row = 0
+    batch = str(batch_id)
     for table in tables:
-        columns = [
-            table.column(c).cast(pa.string())
-            if c in table.column_names
-            else pa.nulls(table.num_rows, pa.string())
-            for c in CANONICAL_COLUMNS
+        checked = check(table, first_row=first_row)
+        rejects = [
+            (row, reason, json.dumps(table.slice(row - first_row, 1).to_pylist()[0]))
+            for row, reason in zip(
+                checked.rejected_rows.to_pylist(), checked.reasons.to_pylist(), strict=True
+            )
         ]
-        rows = pa.array(range(offset, offset + table.num_rows), pa.int32())
-        out = pa.table([rows, *columns], names=["source_row", *CANONICAL_COLUMNS])
-        offset += table.num_rows
-        buffer = io.BytesIO()
-        pacsv.write_csv(
-            out, buffer, pacsv.WriteOptions(include_header=False, quoting_style="all_valid")
+        typed = checked.typed
+        if rejects:
+            typed = typed.filter(typed["ok"])
+        typed = typed.drop_columns(["ok"])
+        ids = typed["inspection_id"].to_numpy()
+        repeat = pd.Series(ids).duplicated(keep="first").to_numpy() | np.isin(ids, seen)
+        seen = np.concatenate([seen, ids[~repeat]])
+        if repeat.any():
+            first_seen, repeats = typed.filter(pa.array(~repeat)), typed.filter(pa.array(repeat))
+        else:
+            first_seen, repeats = typed, typed.slice(0, 0)
+        first_seen = first_seen.append_column(
+            "batch_id", pa.array([batch] * first_seen.num_rows, pa.string())
         )
-        yield buffer.getvalue()
+        yield _Prepared(
+            rows=table.num_rows,
+            rejects=rejects,
+            first_seen=first_seen,
+            first_seen_csv=_csv(first_seen.select(_RAW_COLUMNS)),
+            repeats=repeats,
+        )
+        first_row += table.num_rows
+
+
+def _ahead(items: Iterator[_Prepared]) -> Iterator[_Prepared]:
+    """Prepare the next table in a thread while the database writes this one (Arrow and the
+    socket both release the GIL, so checking and writing overlap)."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="canvass-check") as pool:
+        pending = pool.submit(next, items, None)
+        while (item := pending.result()) is not None:
+            pending = pool.submit(next, items, None)
+            yield item
 
 
 def load_tables(
     conn: psycopg.Connection, tables: Iterable[pa.Table], batch_id: uuid.UUID
 ) -> LoadResult:
-    """Load canonical string tables as one batch. Runs in the caller's transaction."""
+    """Load canonical string tables as one batch, in the caller's transaction. The caller holds
+    the load lock (`warehouse.batches.load_lock`): the writes assume no concurrent writer."""
     result = LoadResult()
-    conn.execute("set local datestyle = 'ISO, MDY'")
+    steps = _Steps()
+    conn.execute("set local work_mem = '256MB'")
     # `on commit drop` does not fire inside a savepoint; start clean whatever the caller's nesting.
-    conn.execute("drop table if exists _incoming, _checked, _typed")
+    conn.execute("drop table if exists _keys, _changed, _final, _diff")
+    conn.execute("create temporary table _keys (inspection_id bigint) on commit drop")
     conn.execute(
-        sql.SQL("create temporary table _incoming (source_row integer, {}) on commit drop").format(
-            sql.SQL(", ").join(
-                sql.SQL("{} text").format(sql.Identifier(c)) for c in CANONICAL_COLUMNS
+        sql.SQL(
+            "create temporary table _changed on commit drop as "
+            "select 0::bigint as source_row, {} from raw.food_inspections limit 0"
+        ).format(sql.SQL(", ").join(map(sql.Identifier, CANONICAL_COLUMNS)))
+    )
+    max_date = None
+    for part in _ahead(_prepare_all(tables, batch_id)):
+        result.rows_landed += part.rows
+        result.rows_rejected += len(part.rejects)
+        result.rows_duplicate += part.repeats.num_rows
+        steps.done("check")
+        if part.rejects:
+            with conn.cursor() as cur:
+                cur.executemany(_REJECT_SQL, [(batch_id, *r) for r in part.rejects])
+        new, new_csv = part.first_seen, part.first_seen_csv
+        if new.num_rows:
+            conn.execute("truncate _keys")
+            _copy(
+                conn,
+                sql.Identifier("_keys"),
+                ["inspection_id"],
+                _csv(new.select(["inspection_id"])),
             )
-        )
-    )
-    with conn.cursor() as cur, cur.copy("copy _incoming from stdin (format csv)") as copy:
-        for chunk in _to_csv_chunks(tables):
-            for start in range(0, len(chunk), _COPY_CHUNK):
-                copy.write(chunk[start : start + _COPY_CHUNK])
-    result.rows_landed = conn.execute("select count(*) from _incoming").fetchone()[0]
+            known = conn.execute(
+                "select k.inspection_id from _keys as k "
+                "inner join raw.food_inspections as r on r.inspection_id = k.inspection_id"
+            ).fetchall()
+            if known:
+                is_known = pc.is_in(
+                    new["inspection_id"], pa.array([k for (k,) in known], pa.int64())
+                )
+                existing, new = new.filter(is_known), new.filter(pc.invert(is_known))
+                new_csv = _csv(new.select(_RAW_COLUMNS))
+                _copy(
+                    conn,
+                    sql.Identifier("_changed"),
+                    _CHANGED_COLUMNS,
+                    _csv(existing.select(_CHANGED_COLUMNS)),
+                )
+            steps.done("compare")
+            if new.num_rows:
+                _copy(conn, sql.SQL("raw.food_inspections"), _RAW_COLUMNS, new_csv)
+                result.rows_inserted += new.num_rows
+                chunk_max = pc.max(new["inspection_date"]).as_py()
+                max_date = chunk_max if max_date is None else max(max_date, chunk_max)
+        if part.repeats.num_rows:
+            _copy(
+                conn,
+                sql.Identifier("_changed"),
+                _CHANGED_COLUMNS,
+                _csv(part.repeats.select(_CHANGED_COLUMNS)),
+            )
+        steps.done("write")
 
-    conn.execute(_CHECK_SQL, CHICAGO_BBOX)
-    conn.execute(_REJECT_SQL, {"batch_id": batch_id})
-    result.rows_rejected = conn.execute(
-        "select count(*) from _checked where reject_reason is not null"
-    ).fetchone()[0]
-
-    text_columns = sql.SQL(", ").join(
-        sql.SQL("i.{0} as {0}").format(sql.Identifier(c)) for c in _TEXT_COLUMNS
+    parts = {
+        "raw_columns": sql.SQL(", ").join(
+            sql.SQL("r.{}").format(sql.Identifier(c)) for c in CANONICAL_COLUMNS
+        ),
+        "changed_columns": sql.SQL(", ").join(
+            sql.SQL("c.{}").format(sql.Identifier(c)) for c in CANONICAL_COLUMNS
+        ),
+        "updates": sql.SQL(", ").join(
+            sql.SQL("{0} = c.{0}").format(sql.Identifier(c))
+            for c in CANONICAL_COLUMNS
+            if c != "inspection_id"
+        ),
+    }
+    for statement in filter(str.strip, _SETTLE_SQL.split(";")):
+        conn.execute(sql.SQL(statement).format(**parts), {"batch_id": batch_id})
+    result.rows_updated = conn.execute("select count(*) from _diff where known_before").fetchone()[
+        0
+    ]
+    changed_max = conn.execute("select max(inspection_date) from _final").fetchone()[0]
+    if changed_max is not None:
+        max_date = changed_max if max_date is None else max(max_date, changed_max)
+    result.max_inspection_date = None if max_date is None else str(max_date)
+    result.rows_unchanged = (
+        result.rows_landed
+        - result.rows_rejected
+        - result.rows_duplicate
+        - result.rows_inserted
+        - result.rows_updated
     )
-    conn.execute(sql.SQL(_TYPED_SQL).format(text_columns=text_columns))
-    distinct = conn.execute("select count(*), max(inspection_date)::text from _typed").fetchone()
-    result.rows_duplicate = result.rows_landed - result.rows_rejected - distinct[0]
-    result.max_inspection_date = distinct[1]
-
-    columns = sql.SQL(", ").join(map(sql.Identifier, _COLUMNS))
-    updates = sql.SQL(", ").join(
-        sql.SQL("{0} = excluded.{0}").format(sql.Identifier(c))
-        for c in _COLUMNS
-        if c != "inspection_id"
-    )
-    inserted, updated, _ = conn.execute(
-        sql.SQL(_UPSERT_SQL).format(columns=columns, updates=updates), {"batch_id": batch_id}
-    ).fetchone()
-    result.rows_inserted, result.rows_updated = inserted, updated
-    result.rows_unchanged = distinct[0] - inserted - updated
+    steps.done("settle changes")
+    result.step_seconds = {k: round(v, 3) for k, v in steps.seconds.items()}
+    log.debug("load steps: %s", result.step_seconds)
     if result.rows_rejected:
-        reasons = conn.execute(
-            "select reason, count(*) from meta.ingest_rejects where batch_id = %s group by reason order by 2 desc",
+        counts = conn.execute(
+            "select reason, count(*) from meta.ingest_rejects where batch_id = %s group by reason",
             [batch_id],
         ).fetchall()
         log.warning(
             "batch %s: %s rows quarantined: %s",
             batch_id,
             result.rows_rejected,
-            json.dumps(dict(reasons)),
+            json.dumps(dict(counts)),
         )
     return result
+
+
+def raw_checksum(conn: psycopg.Connection) -> tuple[int, str]:
+    """(rows, md5 of every canonical value in id order): equal checksums, equal raw tables."""
+    columns = sql.SQL(", ").join(map(sql.Identifier, CANONICAL_COLUMNS))
+    return conn.execute(
+        sql.SQL(
+            "select count(*), md5(coalesce(string_agg(row({})::text, '' order by inspection_id), ''))"
+            " from raw.food_inspections"
+        ).format(columns)
+    ).fetchone()

@@ -195,9 +195,9 @@ def built(warehouse_url: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
             )
             with conn.cursor() as cur:
                 cur.executemany(
-                    f"insert into raw.food_inspections ({', '.join(COLUMNS)}, row_hash, batch_id) "
-                    f"values ({', '.join(['%s'] * len(COLUMNS))}, %s, %s)",
-                    [(*row, f"hash-{row[0]}", BATCH) for row in ROWS],
+                    f"insert into raw.food_inspections ({', '.join(COLUMNS)}, batch_id) "
+                    f"values ({', '.join(['%s'] * len(COLUMNS))}, %s)",
+                    [(*row, BATCH) for row in ROWS],
                 )
         with pytest.MonkeyPatch.context() as mp:
             mp.setenv("DATABASE_URL", url)

@@ -19,11 +19,7 @@ import pytest
 
 from flows.sources.schema import canonical_name
 from warehouse import batches, landing
-
-CHECKSUM = (
-    "select count(*), md5(coalesce(string_agg(row_hash, '' order by inspection_id), '')) "
-    "from raw.food_inspections"
-)
+from warehouse.load import raw_checksum
 
 _CHILD = """
 import sys, uuid, psycopg
@@ -68,7 +64,7 @@ def test_killed_load_leaves_nothing_and_rerun_equals_clean_run(
 ) -> None:
     _reset(db)
     took = _clean_load(db, landed_real)
-    clean = db.execute(CHECKSUM).fetchone()
+    clean = raw_checksum(db)
     assert clean[0] > 60_000
 
     _reset(db)
@@ -94,14 +90,14 @@ def test_killed_load_leaves_nothing_and_rerun_equals_clean_run(
     assert child.returncode != 0, "the load finished before it could be killed"
 
     # One transaction per batch: nothing of the killed load is visible, the watermark did not move.
-    assert db.execute(CHECKSUM).fetchone()[0] == 0
+    assert raw_checksum(db)[0] == 0
     assert db.execute("select count(*) from meta.ingest_watermarks").fetchone() == (0,)
     assert db.execute(
         "select status from meta.ingest_batches where batch_id = %s", [killed_batch]
     ).fetchone() == ("running",)
 
     _clean_load(db, landed_real)
-    assert db.execute(CHECKSUM).fetchone() == clean
+    assert raw_checksum(db) == clean
 
 
 def test_a_second_load_waits_for_the_first_and_says_so(
@@ -126,4 +122,4 @@ def test_a_second_load_waits_for_the_first_and_says_so(
         thread.join(timeout=120)
     assert done.is_set()
     assert any("another load into raw is running" in r.message for r in caplog.records)
-    assert db.execute(CHECKSUM).fetchone()[0] > 60_000
+    assert raw_checksum(db)[0] > 60_000

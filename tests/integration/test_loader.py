@@ -10,8 +10,8 @@ import pyarrow as pa
 import pytest
 
 from flows.sources.schema import CANONICAL_COLUMNS
-from warehouse.landing import _as_table
-from warehouse.load import load_tables
+from warehouse.landing import as_table
+from warehouse.load import load_tables, raw_checksum
 
 GOOD = {
     "inspection_id": "9000001",
@@ -42,7 +42,7 @@ def _load(conn: psycopg.Connection, rows: list[dict[str, str]]):
     batch = uuid.uuid4()
     conn.execute("insert into meta.ingest_batches (batch_id, source) values (%s, 'test')", [batch])
     with conn.transaction():
-        result = load_tables(conn, [_as_table(pd.DataFrame(rows))], batch)
+        result = load_tables(conn, [as_table(pd.DataFrame(rows))], batch)
     return batch, result
 
 
@@ -102,13 +102,9 @@ def test_malformed_rows_are_quarantined_with_reasons_and_good_rows_load(clean):
 def test_same_batch_twice_changes_nothing(clean):
     rows = [_row(inspection_id=str(9100000 + i)) for i in range(50)]
     _load(clean, rows)
-    before = clean.execute(
-        "select md5(string_agg(row_hash, '' order by inspection_id)) from raw.food_inspections"
-    ).fetchone()
+    before = raw_checksum(clean)
     _, again = _load(clean, rows)
-    after = clean.execute(
-        "select md5(string_agg(row_hash, '' order by inspection_id)) from raw.food_inspections"
-    ).fetchone()
+    after = raw_checksum(clean)
     assert before == after
     assert (again.rows_inserted, again.rows_updated, again.rows_unchanged) == (0, 0, 50)
 
@@ -130,7 +126,7 @@ def test_duplicates_within_a_batch_keep_the_last_version(clean):
 
 
 def test_missing_columns_load_as_nulls(clean):
-    table = _as_table(pd.DataFrame([{k: v for k, v in GOOD.items() if k != "violations"}]))
+    table = as_table(pd.DataFrame([{k: v for k, v in GOOD.items() if k != "violations"}]))
     assert isinstance(table, pa.Table)
     batch = uuid.uuid4()
     with clean.transaction():

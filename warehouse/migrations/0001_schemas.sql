@@ -23,7 +23,6 @@ create table if not exists raw.food_inspections (
     latitude double precision,
     longitude double precision,
     location text,
-    row_hash text not null,
     batch_id uuid not null,
     loaded_at timestamptz not null default now()
 );

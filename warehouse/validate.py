@@ -1,0 +1,192 @@
+"""Row checks for a landed batch, vectorised with Arrow: typed columns for the good rows, and a
+reason for each bad one.
+
+A row's reason is the first failing check, in the order of `CHECKS`. The source writes 0 for an
+unknown coordinate or zip: those become missing values, not places in the Gulf of Guinea.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from flows.sources.schema import CANONICAL_COLUMNS
+
+# Chicago's bounding box, with a margin: coordinates outside it are typos, not restaurants.
+CHICAGO_BBOX = {"lat_min": 41.60, "lat_max": 42.05, "lon_min": -87.95, "lon_max": -87.50}
+EARLIEST_DATE = date(1990, 1, 1)
+
+TYPED_COLUMNS = (
+    "inspection_id",
+    "license_number",
+    "inspection_date",
+    "latitude",
+    "longitude",
+    "zip",
+)
+TEXT_COLUMNS = tuple(c for c in CANONICAL_COLUMNS if c not in TYPED_COLUMNS)
+
+_INTEGER = r"^[0-9]{1,18}$"
+_WHOLE_NUMBER = r"^[0-9]{1,18}(\.0*)?$"
+_DECIMAL = r"^[-+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)$"
+_ZERO = r"^[-+]?0*(\.0*)?$"
+_ZIP = r"^[0-9]{5}(\.0*|-[0-9]{4})?$"
+_US_DATE = r"^(?P<m>[0-9]{1,2})/(?P<d>[0-9]{1,2})/(?P<y>[0-9]{4})$"
+_ISO_DATE = r"^(?P<y>[0-9]{4})-(?P<m>[0-9]{1,2})-(?P<d>[0-9]{1,2})$"
+
+
+@dataclass(frozen=True)
+class Checked:
+    """Every row typed (`ok` false for a rejected one), and each rejected row's reason."""
+
+    typed: pa.Table
+    rejected_rows: pa.Array  # source_row of each reject
+    reasons: pa.Array  # its reason, same order
+
+
+def _clean(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    """Trimmed strings; empty means missing."""
+    trimmed = pc.utf8_trim_whitespace(column.cast(pa.string()))
+    return pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed)
+
+
+def _as_string(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    """Text columns load as the source wrote them; staging trims and normalises."""
+    return column.cast(pa.string())
+
+
+def _matches(column: pa.ChunkedArray, pattern: str) -> pa.ChunkedArray:
+    return pc.fill_null(pc.match_substring_regex(column, pattern), False)
+
+
+def _parse_date(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    """MM/DD/YYYY (the export) or YYYY-MM-DD (the API); null when not a real calendar date."""
+    out = pa.nulls(len(column), pa.date32())
+    for pattern in (_US_DATE, _ISO_DATE):
+        parts = pc.extract_regex(column, pattern)
+        y, m, d = (pc.struct_field(parts, k) for k in ("y", "m", "d"))
+        ok = pc.is_valid(parts)
+        y, m, d = (pc.cast(pc.if_else(ok, v, "1"), pa.int32()) for v in (y, m, d))
+        in_range = pc.and_(
+            pc.and_(ok, pc.less_equal(m, 12)),
+            pc.and_(pc.greater_equal(m, 1), pc.greater_equal(d, 1)),
+        )
+        text = pc.binary_join_element_wise(
+            pc.cast(y, pa.string()),
+            pc.utf8_lpad(pc.cast(pc.if_else(in_range, m, 1), pa.string()), 2, "0"),
+            pc.utf8_lpad(pc.cast(pc.if_else(in_range, d, 1), pa.string()), 2, "0"),
+            "-",
+        )
+        parsed = pc.cast(
+            pc.strptime(text, format="%Y-%m-%d", unit="s", error_is_null=True), pa.date32()
+        )
+        # strptime rolls 02/30 over to 03/02: a real date reads back the same day of the month.
+        real = pc.and_(in_range, pc.fill_null(pc.equal(pc.day(parsed), d), False))
+        out = pc.if_else(real, parsed, out)
+    return out
+
+
+def _null_where(column: pa.ChunkedArray, mask: pa.ChunkedArray) -> pa.ChunkedArray:
+    """`column` with nulls where `mask` holds (string if_else is slow: skip it when it is a no-op)."""
+    if not pc.any(mask).as_py():
+        return column
+    return pc.if_else(mask, pa.scalar(None, column.type), column)
+
+
+def _to_float(column: pa.ChunkedArray, ok: pa.ChunkedArray) -> pa.ChunkedArray:
+    """Floats of the values that look like numbers; null elsewhere."""
+    return pc.cast(_null_where(column, pc.invert(ok)), pa.float64())
+
+
+def check(table: pa.Table, first_row: int = 0, today: date | None = None) -> Checked:
+    """Type and check a table of canonical strings; rows are numbered from `first_row`."""
+    today = today or date.today()
+    n = table.num_rows
+    get = {
+        c: (_clean if c in TYPED_COLUMNS else _as_string)(table.column(c))
+        if c in table.column_names
+        else pa.chunked_array([pa.nulls(n, pa.string())])
+        for c in CANONICAL_COLUMNS
+    }
+    source_row = pa.array(range(first_row, first_row + n), pa.int64())
+
+    lat = _null_where(get["latitude"], _matches(get["latitude"], _ZERO))
+    lon = _null_where(get["longitude"], _matches(get["longitude"], _ZERO))
+    zip_code = _null_where(get["zip"], _matches(get["zip"], _ZERO))
+    lat_ok, lon_ok = _matches(lat, _DECIMAL), _matches(lon, _DECIMAL)
+    lat_f, lon_f = _to_float(lat, lat_ok), _to_float(lon, lon_ok)
+    inspection_date = _parse_date(get["inspection_date"])
+    license_ok = _matches(get["license_number"], _WHOLE_NUMBER)
+    id_ok = _matches(get["inspection_id"], _INTEGER)
+    b = CHICAGO_BBOX
+
+    checks: list[tuple[str, pa.ChunkedArray]] = [
+        ("missing inspection_id", pc.is_null(get["inspection_id"])),
+        ("inspection_id is not a whole number", pc.invert(id_ok)),
+        ("missing inspection_date", pc.is_null(get["inspection_date"])),
+        ("inspection_date is not a date", pc.is_null(inspection_date)),
+        (
+            "inspection_date is in the future",
+            pc.fill_null(pc.greater(inspection_date, pa.scalar(today, pa.date32())), False),
+        ),
+        (
+            "inspection_date is before 1990",
+            pc.fill_null(pc.less(inspection_date, pa.scalar(EARLIEST_DATE, pa.date32())), False),
+        ),
+        (
+            "license_number is not a whole number",
+            pc.and_(pc.is_valid(get["license_number"]), pc.invert(license_ok)),
+        ),
+        ("latitude is not a number", pc.and_(pc.is_valid(lat), pc.invert(lat_ok))),
+        ("longitude is not a number", pc.and_(pc.is_valid(lon), pc.invert(lon_ok))),
+        (
+            "only one of latitude and longitude is given",
+            pc.not_equal(pc.is_valid(lat), pc.is_valid(lon)),
+        ),
+        (
+            "coordinates outside Chicago",
+            pc.fill_null(
+                pc.or_(
+                    pc.or_(pc.less(lat_f, b["lat_min"]), pc.greater(lat_f, b["lat_max"])),
+                    pc.or_(pc.less(lon_f, b["lon_min"]), pc.greater(lon_f, b["lon_max"])),
+                ),
+                False,
+            ),
+        ),
+        (
+            "zip is not a five-digit code",
+            pc.and_(pc.is_valid(zip_code), pc.invert(_matches(zip_code, _ZIP))),
+        ),
+    ]
+    # A small code per row (0 = good), first failing check wins; texts only for the bad rows.
+    code = pa.scalar(0, pa.int8())
+    for i in range(len(checks) - 1, -1, -1):
+        code = pc.if_else(checks[i][1], pa.scalar(i + 1, pa.int8()), code)
+    good = pc.equal(code, 0)
+    bad = pc.invert(good)
+    reasons = pa.array([checks[c - 1][0] for c in pc.filter(code, bad).to_pylist()], pa.string())
+
+    # Every row goes on, typed, with `ok`: filtering wide text columns here would copy them all,
+    # while the database skips the bad rows for free. A bad row's unparseable values become null.
+    typed = pa.table(
+        {
+            "source_row": source_row,
+            "ok": good,
+            "inspection_id": pc.cast(
+                _null_where(get["inspection_id"], pc.invert(id_ok)), pa.int64()
+            ),
+            **{c: get[c] for c in TEXT_COLUMNS},
+            "zip": zip_code,
+            "license_number": pc.cast(
+                pc.cast(_null_where(get["license_number"], pc.invert(license_ok)), pa.float64()),
+                pa.int64(),
+            ),
+            "inspection_date": inspection_date,
+            "latitude": lat_f,
+            "longitude": lon_f,
+        }
+    )
+    return Checked(typed=typed, rejected_rows=pc.filter(source_row, bad), reasons=reasons)
