@@ -85,9 +85,14 @@ def run(
         str | None, typer.Option(help="Inspections before this date (YYYY-MM-DD).")
     ] = None,
     experiment: Annotated[Path | None, typer.Option(help="Experiment YAML.")] = None,
+    quick: Annotated[
+        bool, typer.Option(help="The experiment's quick profile (fewer windows).")
+    ] = False,
 ) -> None:
     """Run the pipeline: ingest, transform (dbt build), train and select, score."""
-    _run_pipeline(source=source, since=_date(since), until=_date(until), experiment=experiment)
+    _run_pipeline(
+        source=source, since=_date(since), until=_date(until), experiment=experiment, quick=quick
+    )
 
 
 def _date(value: str | None) -> date | None:
@@ -262,12 +267,19 @@ def transform(
 
 
 @app.command()
-def train(experiment: Annotated[Path | None, typer.Option(help="Experiment YAML.")] = None) -> None:
+def train(
+    experiment: Annotated[Path | None, typer.Option(help="Experiment YAML.")] = None,
+    quick: Annotated[bool, typer.Option(help="The experiment's quick profile.")] = False,
+) -> None:
     """Train the model grid with temporal cross-validation, audit, select and deploy."""
     from flows.pipeline import default_experiment
     from flows.train import train as train_flow
 
-    console.print(train_flow(experiment=str(experiment or default_experiment())))
+    result = train_flow(experiment=str(experiment or default_experiment()), quick=quick)
+    console.print(
+        f"trained {result.get('models_trained', 0)} models, reused {result.get('models_reused', 0)}; "
+        f"deployed {result.get('deployed_model_id')} ({result.get('selection_reason', '')})"
+    )
 
 
 @app.command()

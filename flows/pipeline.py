@@ -30,12 +30,19 @@ def pipeline(
     since: date | None = None,
     until: date | None = None,
     experiment: Path | None = None,
+    quick: bool = False,
     demo_establishments: int = 1500,
     demo_seed: int = 42,
 ) -> dict[str, Any]:
     """The whole data product: load, build and test the warehouse, train and select, score."""
     logger = get_run_logger()
-    parameters = {"source": source, "since": since, "until": until, "experiment": experiment}
+    parameters = {
+        "source": source,
+        "since": since,
+        "until": until,
+        "experiment": experiment,
+        "quick": quick,
+    }
     run_id = flow_run.get_id()
     with connect() as conn:
         migrate(conn, get_settings())
@@ -51,7 +58,7 @@ def pipeline(
             logger.info("stage 2/4: transform (dbt build)")
             built = transform()
             logger.info("stage 3/4: train, evaluate, audit and select models")
-            trained = train(experiment=str(experiment or default_experiment()))
+            trained = train(experiment=str(experiment or default_experiment()), quick=quick)
             logger.info("stage 4/4: score the establishments due for inspection")
             scored = score()
     return {"ingest": loaded, "transform": built, "train": trained, "score": scored}

@@ -35,7 +35,7 @@ def dbt_build(as_of_date: date | None = None, full_refresh: bool = False) -> dic
         failed = "; ".join(
             f"{r['unique_id']}: {(r.get('message') or '')[:200]}" for r in invocation.failures
         )
-        raise DbtFailed(f"dbt build failed: {failed or 'see the dbt log in target/'}")
+        raise DbtFailed(f"dbt build failed: {failed or invocation.error or 'see the dbt log'}")
     return {"nodes": len(results), "statuses": counts}
 
 

@@ -28,6 +28,7 @@ class DbtInvocation:
     command: str
     success: bool
     run_results: dict[str, Any] | None
+    error: str | None = None
 
     @property
     def failures(self) -> list[dict[str, Any]]:
@@ -71,9 +72,14 @@ def run_dbt(
     results_file = target / "run_results.json"
     if args and args[0] in {"build", "run", "test", "seed", "snapshot"} and results_file.exists():
         run_results = json.loads(results_file.read_text())
-    if result.exception is not None:
-        log.error("dbt %s raised: %s", " ".join(args), result.exception)
-    return DbtInvocation(" ".join(args), bool(result.success), run_results)
+    error = (
+        None
+        if result.exception is None
+        else f"{type(result.exception).__name__}: {result.exception}"
+    )
+    if error:
+        log.error("dbt %s raised %s", " ".join(args), error)
+    return DbtInvocation(" ".join(args), bool(result.success), run_results, error)
 
 
 def record_invocation(

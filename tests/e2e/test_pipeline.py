@@ -1,0 +1,132 @@
+"""The whole pipeline on a small generated dataset, end to end, twice: every layer gets rows,
+malformed rows are quarantined, and the second run converges to the same state."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from flows.sources.demo import generate_inspections, write_export_csv
+from warehouse.load import raw_checksum
+
+pytestmark = pytest.mark.slow
+
+MALFORMED = [
+    {"Inspection ID": "", "Inspection Date": "01/15/2019", "Results": "Pass"},
+    {"Inspection ID": "99999901", "Inspection Date": "2019-13-45", "Results": "Fail"},
+    {"Inspection ID": "99999902", "Inspection Date": "01/15/2019", "Latitude": "north"},
+]
+
+
+@pytest.fixture(scope="module")
+def demo_export(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("demo") / "export.csv"
+    frame = generate_inspections(n_establishments=250, seed=7)
+    write_export_csv(frame, path)
+    with path.open("a", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(frame.columns))
+        for row in MALFORMED:
+            writer.writerow({c: row.get(c, "") for c in frame.columns})
+    return path
+
+
+@pytest.fixture(scope="module")
+def first_run(warehouse_url: str, prefect_harness: None, demo_export: Path) -> dict:
+    from flows.pipeline import pipeline
+
+    return pipeline(source=str(demo_export), quick=True)
+
+
+def _count(conn: psycopg.Connection, table: str) -> int:
+    return conn.execute(f"select count(*) from {table}").fetchone()[0]  # noqa: S608
+
+
+def test_every_layer_has_rows(first_run: dict, db: psycopg.Connection) -> None:
+    for table in (
+        "raw.food_inspections",
+        "staging.stg_chicago__inspections",
+        "marts.fct_inspections",
+        "marts.dim_establishments",
+        "marts.ml_features",
+        "marts.ml_labels",
+        "ml.models",
+        "ml.evaluations",
+        "ml.scores",
+    ):
+        assert _count(db, table) > 0, table
+    algorithms = {
+        r[0] for r in db.execute("select distinct algorithm from ml.model_groups").fetchall()
+    }
+    assert len(algorithms) >= 3
+    assert first_run["score"]["rows"] == _count(db, "ml.scores")
+
+
+def test_malformed_rows_are_quarantined_and_the_run_carries_on(
+    first_run: dict, db: psycopg.Connection
+) -> None:
+    assert first_run["ingest"]["rows_rejected"] == len(MALFORMED)
+    reasons = {
+        r[0]
+        for r in db.execute(
+            "select reason from meta.ingest_rejects where batch_id = %s",
+            [first_run["ingest"]["batch_id"]],
+        ).fetchall()
+    }
+    assert reasons == {
+        "missing inspection_id",
+        "inspection_date is not a date",
+        "latitude is not a number",
+    }
+
+
+def test_lineage_is_recorded(first_run: dict, db: psycopg.Connection) -> None:
+    status = db.execute(
+        "select status from meta.ingest_batches where batch_id = %s",
+        [first_run["ingest"]["batch_id"]],
+    ).fetchone()
+    assert status == ("succeeded",)
+    assert (
+        db.execute(
+            "select count(*) from meta.flow_runs where flow_name = 'pipeline' and status = 'succeeded'"
+        ).fetchone()[0]
+        >= 1
+    )
+    assert db.execute("select bool_and(success) from meta.dbt_invocations").fetchone() == (True,)
+    deployed = db.execute("select distinct model_id from ml.scores").fetchall()
+    assert len(deployed) == 1
+
+
+def test_second_run_converges_without_duplicates(
+    first_run: dict, db: psycopg.Connection, demo_export: Path
+) -> None:
+    from flows.pipeline import pipeline
+
+    before = raw_checksum(db)
+    second = pipeline(source=str(demo_export), quick=True)
+    after = raw_checksum(db)
+    assert before == after
+    assert second["ingest"]["rows_inserted"] == 0
+    assert second["ingest"]["rows_updated"] == 0
+    assert db.execute(
+        "select count(*) - count(distinct inspection_id) from raw.food_inspections"
+    ).fetchone() == (0,)
+    # The same config and data reuse the registered models instead of training them again.
+    assert second["train"]["deployed_model_id"] == first_run["train"]["deployed_model_id"]
+
+
+def test_api_answers_a_scored_license(first_run: dict, db: psycopg.Connection) -> None:
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+
+    license_number = db.execute(
+        "select license_number from ml.scores where license_number is not null "
+        "order by rank_abs limit 1"
+    ).fetchone()[0]
+    with TestClient(create_app()) as client:
+        response = client.get(f"/establishments/{license_number}/score")
+    assert response.status_code == 200, response.text
+    assert response.json()["license_number"] == license_number
