@@ -42,9 +42,22 @@ def _setup(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) ->
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("DO_NOT_TRACK", "1")
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "DEBUG" if verbose else "INFO")
+    if "PREFECT_API_URL" not in os.environ and _ui_answers(UI_PORT):
+        # `canvass ui` is running: report to it, so runs appear live there (and one server, not
+        # two, writes the project's Prefect database).
+        os.environ["PREFECT_API_URL"] = f"http://127.0.0.1:{UI_PORT}/api"
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, format="%(message)s")
     for noisy in ("pgserver", "httpx", "asyncio", "filelock"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def _ui_answers(port: int) -> bool:
+    import httpx
+
+    try:
+        return httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=0.5).status_code == 200
+    except httpx.HTTPError:
+        return False
 
 
 # --------------------------------------------------------------------------- pipeline
@@ -384,8 +397,14 @@ def ui(port: Annotated[int, typer.Option(help="Port.")] = UI_PORT) -> None:
     """Start the Prefect UI over this project's flow runs."""
     console.print(f"Prefect UI on http://127.0.0.1:{port} (Ctrl-C to stop)")
     prefect = Path(sys.executable).with_name("prefect")
+    env = os.environ | {
+        "PREFECT_UI_API_URL": f"http://127.0.0.1:{port}/api",  # the UI asks this address, not --port
+        "PREFECT_SERVER_API_PORT": str(port),
+    }
     subprocess.run(
-        [str(prefect), "server", "start", "--host", "127.0.0.1", "--port", str(port)], check=False
+        [str(prefect), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+        check=False,
+        env=env,
     )
 
 
