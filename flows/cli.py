@@ -51,6 +51,43 @@ def _setup(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) ->
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
+_LEADERBOARD_COLUMNS = {
+    "precision_at_5": "prec@5%",
+    "precision_at_10": "prec@10%",
+    "precision_at_20": "prec@20%",
+    "recall_at_10": "recall@10%",
+    "roc_auc": "ROC AUC",
+    "days_earlier": "days earlier",
+    "fnr_parity_share": "FNR parity",
+    "selected_by": "selected by",
+}
+
+
+def _leaderboard_table(rows: list[dict[str, Any]], title: str) -> Table:
+    """Model groups and baselines, one row each, with whichever metric columns the rows carry."""
+    shown = [c for c in _LEADERBOARD_COLUMNS if any(r.get(c) is not None for r in rows)]
+    table = Table(title=title)
+    table.add_column("model")
+    table.add_column("group")
+    for column in shown:
+        table.add_column(_LEADERBOARD_COLUMNS[column], justify="right")
+    for r in rows:
+        cells = []
+        for column in shown:
+            value = r.get(column)
+            if isinstance(value, float):
+                cells.append("—" if value != value else f"{value:.3f}")  # NaN has no value
+            else:
+                cells.append("" if value is None else str(value))
+        baseline = r.get("kind") == "baseline"
+        table.add_row(
+            f"[italic]{r['algorithm']} (baseline)[/]" if baseline else r["algorithm"],
+            "" if baseline else str(r["model_group_id"])[:8],
+            *cells,
+        )
+    return table
+
+
 def _ui_answers(port: int) -> bool:
     import httpx
 
@@ -142,20 +179,16 @@ def _print_summary(result: dict[str, Any], seconds: float) -> None:
     )
     built = result["transform"]["statuses"]
     console.print("dbt build: " + ", ".join(f"{n} {s}" for s, n in sorted(built.items())))
-    table = Table(title="Models (precision at the top 10%, averaged over test windows)")
-    table.add_column("model group")
-    table.add_column("algorithm")
-    table.add_column("precision@10%", justify="right")
-    for row in trained.get("leaderboard", []):
-        table.add_row(
-            str(row["model_group_id"])[:12],
-            row["algorithm"],
-            "—" if row.get("precision_at_10") is None else f"{row['precision_at_10']:.3f}",
-        )
-    console.print(table)
+    console.print(_leaderboard_table(trained.get("leaderboard", []), "Models and baselines"))
     console.print(
-        f"Selected model: [bold]{trained.get('deployed_model_id')}[/] ({trained.get('selection_reason', '')})"
+        f"Selected and deployed: [bold]{trained.get('deployed_model_id')}[/] "
+        f"({trained.get('selection_reason', '')})"
     )
+    if trained.get("days_earlier") is not None:
+        console.print(
+            "Visiting in score order reaches failing establishments "
+            f"[bold]{trained['days_earlier']:.1f} days earlier[/] on average (Chicago's pilot: 7.44)."
+        )
     console.print(
         f"Scored [bold]{scored['rows']:,}[/] establishments due as of {scored['as_of_date']}"
     )
@@ -320,12 +353,23 @@ def models(
     if frame.empty:
         console.print("No models yet: run [bold]canvass run[/] first.")
         raise typer.Exit(1)
-    table = Table(title="Leaderboard (averaged over the test windows)")
-    for col in frame.columns:
-        table.add_column(str(col), justify="right" if frame[col].dtype.kind in "fi" else "left")
-    for _, row in frame.iterrows():
-        table.add_row(*(f"{v:.3f}" if isinstance(v, float) else str(v) for v in row))
-    console.print(table)
+    rows = [
+        {
+            "kind": r["kind"],
+            "model_group_id": r["model_group_id"] or r["name"],
+            "algorithm": r["name"],
+            "precision_at_5": r.get("precision@5_pct"),
+            "precision_at_10": r.get("precision@10_pct"),
+            "precision_at_20": r.get("precision@20_pct"),
+            "recall_at_10": r.get("recall@10_pct"),
+            "roc_auc": r.get("roc_auc"),
+            "days_earlier": r.get("days_earlier"),
+            "fnr_parity_share": r.get("fnr_parity_share"),
+            "selected_by": r.get("selected_by"),
+        }
+        for r in frame.to_dict("records")
+    ]
+    console.print(_leaderboard_table(rows, "Leaderboard (averaged over the test windows)"))
     console.print(f"Report: {path}")
 
 
