@@ -316,12 +316,17 @@ def transform(
 def train(
     experiment: Annotated[Path | None, typer.Option(help="Experiment YAML.")] = None,
     quick: Annotated[bool, typer.Option(help="The experiment's quick profile.")] = False,
+    until: Annotated[
+        str | None, typer.Option(help="Use inspections before this date only (YYYY-MM-DD).")
+    ] = None,
 ) -> None:
     """Train the model grid with temporal cross-validation, audit, select and deploy."""
     from flows.pipeline import default_experiment
     from flows.train import train as train_flow
 
-    result = train_flow(experiment=str(experiment or default_experiment()), quick=quick)
+    result = train_flow(
+        experiment=str(experiment or default_experiment()), quick=quick, until=_date(until)
+    )
     console.print(
         f"trained {result.get('models_trained', 0)} models, reused {result.get('models_reused', 0)}; "
         f"deployed {result.get('deployed_model_id')} ({result.get('selection_reason', '')})"
