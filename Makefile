@@ -24,7 +24,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/sqlfluff lint models data-tests
-	$(BIN)/canvass dbt parse --quiet
+	$(BIN)/dbt parse --quiet
 
 ## browser: Debian's Chromium for the dashboard tests (as root; skipped with a message otherwise)
 browser:

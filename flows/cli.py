@@ -548,3 +548,22 @@ def warehouse_migrate() -> None:
     with connect() as conn:
         applied = migrate(conn, get_settings())
     console.print(f"migrations applied now: {', '.join(applied) or 'none (up to date)'}")
+
+
+def main() -> None:
+    """The console script: known failures end with one clear sentence, not a traceback."""
+    import psycopg
+
+    from warehouse.embedded import WarehouseError
+
+    try:
+        app()
+    except WarehouseError as err:
+        console.print(f"[red bold]Warehouse:[/] {err}")
+        sys.exit(1)
+    except psycopg.OperationalError as err:
+        console.print(
+            f"[red bold]Cannot reach the database:[/] {str(err).strip()}\n"
+            "Is DATABASE_URL right? Without it, `canvass warehouse start` starts the embedded one."
+        )
+        sys.exit(1)

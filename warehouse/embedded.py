@@ -23,6 +23,10 @@ log = logging.getLogger(__name__)
 _SYSTEM_USER = "pgserver"  # postgres refuses to run as root; pgserver's helper creates this user
 
 
+class WarehouseError(RuntimeError):
+    """The embedded warehouse cannot start: the message says why and what to do."""
+
+
 @dataclass(frozen=True)
 class ServerStatus:
     running: bool
@@ -110,7 +114,7 @@ def start(settings: Settings) -> ServerStatus:
         elif user:
             _prepare_permissions(pgdata, user)
         if _port_answers(settings.pg_port):
-            raise RuntimeError(
+            raise WarehouseError(
                 f"port {settings.pg_port} is taken by another program; set CANVASS_PG_PORT "
                 "to a free port, or DATABASE_URL to use that server"
             )
@@ -125,7 +129,7 @@ def start(settings: Settings) -> ServerStatus:
             )
         except subprocess.CalledProcessError as err:
             tail = (pgdata / "server.log").read_text(errors="replace")[-2000:]
-            raise RuntimeError(f"the embedded PostgreSQL did not start:\n{tail}") from err
+            raise WarehouseError(f"the embedded PostgreSQL did not start:\n{tail}") from err
     _ensure_database(settings.pg_port, DEFAULT_DATABASE)
     return status(settings)
 
