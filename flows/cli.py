@@ -305,11 +305,47 @@ def transform(
     full_refresh: Annotated[
         bool, typer.Option(help="Rebuild incremental models from scratch.")
     ] = False,
+    history: Annotated[
+        bool, typer.Option("--history", help="Show past dbt runs and their test results.")
+    ] = False,
+    limit: Annotated[int, typer.Option(help="With --history: how many runs.")] = 15,
 ) -> None:
     """Build and test the warehouse with dbt (results kept in meta)."""
+    if history:
+        _print_dbt_history(limit)
+        return
     from flows.transform import transform as transform_flow
 
-    console.print(transform_flow(full_refresh=full_refresh))
+    result = transform_flow(full_refresh=full_refresh)
+    console.print(
+        "dbt build: " + ", ".join(f"{n} {s}" for s, n in sorted(result["statuses"].items()))
+    )
+
+
+def _print_dbt_history(limit: int) -> None:
+    from warehouse.db import connect
+    from warehouse.dbt import invocation_history
+
+    with connect() as conn:
+        rows = invocation_history(conn, limit)
+    table = Table(title="dbt runs (newest first)")
+    columns = ("finished", "command", "ok", "seconds", "models", "tests passed", "failed", "warned")
+    for col in columns:
+        table.add_column(col, justify="left" if col in {"finished", "command", "ok"} else "right")
+    for r in rows:
+        table.add_row(
+            r["finished_at"].strftime("%Y-%m-%d %H:%M:%S"),
+            r["command"],
+            "[green]yes" if r["success"] else "[red]no",
+            f"{r['elapsed_seconds'] or 0:.1f}",
+            str(r["models"]),
+            str(r["tests_passed"]),
+            str(r["tests_failed"]),
+            str(r["tests_warned"]),
+        )
+    console.print(table)
+    if not rows:
+        console.print("No dbt runs recorded yet: run [bold]canvass transform[/].")
 
 
 @app.command()

@@ -137,3 +137,29 @@ def record_invocation(
                 ],
             )
     return invocation_id
+
+
+def invocation_history(conn: psycopg.Connection, limit: int = 15) -> list[dict[str, Any]]:
+    """The latest dbt invocations with their model and test outcomes, newest first."""
+    cur = conn.execute(
+        """
+        select
+            i.finished_at,
+            i.command,
+            i.success,
+            i.elapsed_seconds,
+            count(*) filter (where n.resource_type in ('model', 'seed')) as models,
+            count(*) filter (where n.resource_type = 'test' and n.status = 'pass') as tests_passed,
+            count(*) filter (where n.resource_type = 'test' and n.status in ('fail', 'error'))
+                as tests_failed,
+            count(*) filter (where n.resource_type = 'test' and n.status = 'warn') as tests_warned
+        from meta.dbt_invocations as i
+        left join meta.dbt_node_results as n on n.invocation_id = i.invocation_id
+        group by i.invocation_id
+        order by i.finished_at desc
+        limit %s
+        """,
+        [limit],
+    )
+    names = [d.name for d in cur.description]
+    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]

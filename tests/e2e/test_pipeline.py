@@ -10,6 +10,7 @@ import psycopg
 import pytest
 
 from flows.sources.demo import generate_inspections, write_export_csv
+from warehouse.dbt import invocation_history
 from warehouse.load import raw_checksum
 
 pytestmark = pytest.mark.slow
@@ -95,6 +96,8 @@ def test_lineage_is_recorded(first_run: dict, db: psycopg.Connection) -> None:
         >= 1
     )
     assert db.execute("select bool_and(success) from meta.dbt_invocations").fetchone() == (True,)
+    latest = invocation_history(db, limit=1)[0]
+    assert latest["success"] and latest["tests_passed"] > 50 and latest["tests_failed"] == 0
     deployed = db.execute("select distinct model_id from ml.scores").fetchall()
     assert len(deployed) == 1
 
