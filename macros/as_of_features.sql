@@ -4,20 +4,27 @@
 
     `timeline` names a relation or CTE with one row per inspection (is_event) and/or per point at
     which features are wanted (is_point); a row may be both. Columns:
-        row_key, establishment_id, zip, facility_group, event_date (date), event_order (bigint),
+        row_key, establishment_id, event_date (date), event_order (bigint),
         is_event, is_point, has_outcome, is_failed, result,
         critical_violation_count, serious_violation_count
     Every window ends one day before the row's date (`range ... interval '1 day' preceding`), so a
     point sees only inspections on strictly earlier dates: same-day inspections never see each other.
-    Returns one row per point: row_key plus the history features.
+    Returns one row per timeline row: row_key plus the establishment's history features. Every
+    window is partitioned by establishment, so an establishment's features depend on its own
+    inspections only (what lets int_inspections__history rebuild just the establishments that
+    changed). The zip and facility-group rates come from macro area_fail_rates. Columns listed in
+    `carry` are passed through unchanged.
 -#}
-{% macro as_of_features(timeline) -%}
-    {{ return(adapter.dispatch('as_of_features', 'canvass')(timeline)) }}
+{% macro as_of_features(timeline, carry=[]) -%}
+    {{ return(adapter.dispatch('as_of_features', 'canvass')(timeline, carry)) }}
 {%- endmacro %}
 
-{% macro default__as_of_features(timeline) -%}
+{% macro default__as_of_features(timeline, carry=[]) -%}
     select
         row_key,
+        {%- for column in carry %}
+        {{ column }},
+        {%- endfor %}
         establishment_id,
         event_date,
         count(case when is_event then 1 end) over establishment_before as prior_inspections,
@@ -44,10 +51,6 @@
         count(case when is_event and has_outcome then 1 end) over establishment_1y as outcomes_1y,
         count(case when is_event and is_failed then 1 end) over establishment_3y as fails_3y,
         count(case when is_event and has_outcome then 1 end) over establishment_3y as outcomes_3y,
-        count(case when is_event and is_failed then 1 end) over zip_1y as zip_fails_1y,
-        count(case when is_event and has_outcome then 1 end) over zip_1y as zip_outcomes_1y,
-        count(case when is_event and is_failed then 1 end) over facility_group_1y as facility_group_fails_1y,
-        count(case when is_event and has_outcome then 1 end) over facility_group_1y as facility_group_outcomes_1y,
         is_point
     from {{ timeline }}
     window
@@ -62,23 +65,44 @@
         establishment_3y as (
             partition by establishment_id order by event_date
             range between interval '1095 days' preceding and interval '1 day' preceding
-        ),
-        zip_1y as (
-            partition by zip order by event_date
-            range between interval '365 days' preceding and interval '1 day' preceding
-        ),
-        facility_group_1y as (
-            partition by facility_group order by event_date
+        )
+{%- endmacro %}
+
+{#-
+    Fail rates of an area (a zip, a facility group) over the 365 days before each date, from
+    strictly earlier dates. `daily` names a relation or CTE with one row per area and day:
+        area_type, area_id, outcome_date (date), fails, outcomes
+    (a point at which a rate is wanted but no inspection happened is a row with zero counts).
+    Windowing per-day counts rather than inspections keeps each area's partition small (at most one
+    row per day) however many inspections a large area, such as restaurants, holds.
+    Returns area_type, area_id, outcome_date, fails_1y, outcomes_1y.
+-#}
+{% macro area_fail_rates(daily) -%}
+    {{ return(adapter.dispatch('area_fail_rates', 'canvass')(daily)) }}
+{%- endmacro %}
+
+{% macro default__area_fail_rates(daily) -%}
+    select
+        area_type,
+        area_id,
+        outcome_date,
+        coalesce(sum(fails) over area_1y, 0) as fails_1y,
+        coalesce(sum(outcomes) over area_1y, 0) as outcomes_1y
+    from {{ daily }}
+    window
+        area_1y as (
+            partition by area_type, area_id order by outcome_date
             range between interval '365 days' preceding and interval '1 day' preceding
         )
 {%- endmacro %}
 
 {#-
-    The feature columns, in contract order, from a relation `h` produced by as_of_features and the
-    point's own attributes (`facility_group`, `risk_level`, `inspection_type`, `zip`, `as_of`).
-    Used verbatim by ml_features and ml_scoring_cohort so both expose the same columns.
+    The feature columns, in contract order, from a relation `h` produced by as_of_features, the
+    point's own attributes (`facility_group`, `risk_level`, `inspection_type`, `zip`, `as_of`) and
+    the area rates of the point's zip (`zip_rates`) and facility group (`group_rates`) from
+    area_fail_rates. Used verbatim by ml_features and ml_scoring_cohort so both expose the same columns.
 -#}
-{% macro feature_columns(h, point, as_of) -%}
+{% macro feature_columns(h, point, as_of, zip_rates, group_rates) -%}
         {{ point }}.facility_group,
         {{ point }}.risk_level,
         {{ point }}.inspection_type,
@@ -94,10 +118,10 @@
         cast({{ h }}.fails_3y as {{ dbt.type_float() }}) / nullif({{ h }}.outcomes_3y, 0) as fail_rate_3y,
         case
             when {{ point }}.zip is not null
-                then cast({{ h }}.zip_fails_1y as {{ dbt.type_float() }}) / nullif({{ h }}.zip_outcomes_1y, 0)
+                then cast({{ zip_rates }}.fails_1y as {{ dbt.type_float() }}) / nullif({{ zip_rates }}.outcomes_1y, 0)
         end as zip_fail_rate_365d,
-        cast({{ h }}.facility_group_fails_1y as {{ dbt.type_float() }})
-        / nullif({{ h }}.facility_group_outcomes_1y, 0) as facility_group_fail_rate_365d,
+        cast({{ group_rates }}.fails_1y as {{ dbt.type_float() }})
+        / nullif({{ group_rates }}.outcomes_1y, 0) as facility_group_fail_rate_365d,
         {{ dbt.datediff(h ~ '.first_seen_date', as_of, 'day') }} as days_since_first_seen,
         cast(extract(month from {{ as_of }}) as integer) as inspection_month,
         {{ canvass.iso_weekday(as_of) }} as inspection_weekday

@@ -1,18 +1,39 @@
 -- Grain: one inspection of an identified establishment, with that establishment's history as of
 -- the inspection date, from strictly earlier dates (macro as_of_features: the same definition
--- ml_scoring_cohort uses). Zip and facility-group rates draw on every inspection, identified or not.
+-- ml_scoring_cohort uses). Every feature here depends on the establishment's own inspections only,
+-- so an incremental run recomputes just the establishments a newly loaded or corrected raw row
+-- belongs to now or belonged to before (macros/incremental.sql); zip and facility-group rates,
+-- which depend on everyone's inspections, live in int_inspections__area_fail_rates.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_scope',
+    unique_key=['establishment_id', 'inspection_id'],
+    indexes=[
+        {'columns': ['inspection_id'], 'unique': true},
+        {'columns': ['establishment_id']},
+    ],
+) }}
+
 with
+
+{% if is_incremental() %}
+    {{ canvass.establishment_scope_ctes(this) }}
+{% endif %}
 
 inspections as (
     select
         inspection_id,
         establishment_id,
-        zip,
-        facility_group,
         inspection_date,
         result,
-        is_failed
-    from {{ ref('stg_chicago__inspections') }}
+        is_failed,
+        loaded_at
+    from {{ ref('stg_chicago__inspections') }} as staged
+    where
+        establishment_id is not null
+        {% if is_incremental() -%}
+            and {{ canvass.in_establishment_scope('staged') }}
+        {%- endif %}
 ),
 
 violation_counts as (
@@ -27,24 +48,23 @@ timeline as (
     select
         cast(inspections.inspection_id as {{ dbt.type_string() }}) as row_key,
         inspections.establishment_id,
-        inspections.zip,
-        inspections.facility_group,
         inspections.inspection_date as event_date,
         inspections.inspection_id as event_order,
         true as is_event,
-        inspections.establishment_id is not null as is_point,
+        true as is_point,
         inspections.is_failed is not null as has_outcome,
         coalesce(inspections.is_failed, false) as is_failed,
         inspections.result,
         violation_counts.critical_violation_count,
-        violation_counts.serious_violation_count
+        violation_counts.serious_violation_count,
+        inspections.loaded_at
     from inspections
     left join violation_counts
         on inspections.inspection_id = violation_counts.inspection_id
 ),
 
 features as (
-    {{ canvass.as_of_features('timeline') }}
+    {{ canvass.as_of_features('timeline', carry=['loaded_at']) }}
 ),
 
 history as (
@@ -64,12 +84,12 @@ history as (
         outcomes_1y,
         fails_3y,
         outcomes_3y,
-        zip_fails_1y,
-        zip_outcomes_1y,
-        facility_group_fails_1y,
-        facility_group_outcomes_1y
+        loaded_at
     from features
-    where is_point
 )
 
-select * from history
+{% if is_incremental() -%}
+    {{ canvass.with_scope_markers('history', 'scope_markers', ['establishment_id', 'inspection_id']) }}
+{%- else -%}
+    select * from history
+{%- endif %}

@@ -1,15 +1,36 @@
 -- Grain: one violation cited in one inspection (inspection_id, violation_position).
 -- The text is 'N. TITLE - Comments: ...' items separated by ' | '; a ' | ' inside the comments is
--- kept, since only a separator followed by 'N. ' starts a new item.
+-- kept, since only a separator followed by 'N. ' starts a new item. A trailing ' |' ends the text
+-- with an empty item, dropped with the others that carry no number; the space before a separator
+-- stays at the end of the item until the title or comments are trimmed.
+-- Incremental: a run re-parses only the establishments that inspections loaded or corrected since
+-- the last one touch (macros/incremental.sql), which also drops rows that became re-published copies.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_scope',
+    unique_key=['establishment_id', 'inspection_id'],
+    indexes=[{'columns': ['inspection_id']}, {'columns': ['establishment_id']}],
+) }}
+
 with
+
+{% if is_incremental() %}
+    {{ canvass.establishment_scope_ctes(this) }}
+{% endif %}
 
 inspections as (
     select
         inspection_id,
+        establishment_id,
         inspection_date,
-        violations
-    from {{ ref('stg_chicago__inspections') }}
-    where violations is not null
+        violations,
+        loaded_at
+    from {{ ref('stg_chicago__inspections') }} as staged
+    where
+        violations is not null
+        {% if is_incremental() -%}
+            and {{ canvass.in_establishment_scope('staged') }}
+        {%- endif %}
 ),
 
 violation_codes as (
@@ -23,42 +44,52 @@ violation_codes as (
 items as (
     select
         inspections.inspection_id,
+        inspections.establishment_id,
         inspections.inspection_date,
-        {{ canvass.regex_replace('item.item_text', '\s*\|\s*$', '') }} as item_text,
-        cast(item.item_position as integer) as violation_position
+        item.item_text,
+        cast(item.item_position as integer) as violation_position,
+        inspections.loaded_at
     from inspections
     {{ canvass.regex_split_to_rows(
-        'inspections.violations', '\s*\|\s*(?=[0-9]+\.\s)', 'item', 'item_text', 'item_position'
+        'inspections.violations', '\|\s*(?=[0-9]+\.\s)|\|\s*$', 'item', 'item_text', 'item_position'
     ) }}
 ),
 
 parsed as (
     select
         inspection_id,
+        establishment_id,
         violation_position,
-        cast({{ canvass.regex_substring('item_text', '^\s*([0-9]+)\.') }} as integer) as violation_number,
+        -- plain string functions where a pattern is not needed: this model parses every violation
+        case
+            when {{ canvass.regex_matches('item_text', '^\s*[0-9]+\.') }}
+                then cast({{ dbt.split_part('item_text', "'.'", 1) }} as integer)
+        end as violation_number,
+        -- the title runs from after the number's dot to ' - Comments:' (items without a number are dropped)
         {{ canvass.clean_text(
-            canvass.regex_replace(dbt.split_part('item_text', "' - Comments:'", 1), '^\s*[0-9]+\.\s*', '')
+            'substr(' ~ dbt.split_part('item_text', "' - Comments:'", 1) ~ ', '
+            ~ dbt.position("'.'", 'item_text') ~ ' + 1)'
         ) }} as title,
-        {{ canvass.clean_text(
-            canvass.regex_substring('item_text', ' - Comments:(.*)$')
-        ) }} as comments,
+        {{ canvass.clean_text(canvass.text_after('item_text', "' - Comments:'")) }} as comments,
         case
             when inspection_date < cast('{{ var("violation_code_change_date") }}' as date) then 'pre_2018_07'
             else 'from_2018_07'
-        end as code_era
+        end as code_era,
+        loaded_at
     from items
 ),
 
 classified as (
     select
         parsed.inspection_id,
+        parsed.establishment_id,
         parsed.violation_position,
         parsed.violation_number,
         parsed.title,
         parsed.comments,
         parsed.code_era,
-        violation_codes.severity
+        violation_codes.severity,
+        parsed.loaded_at
     from parsed
     left join violation_codes
         on
@@ -67,4 +98,8 @@ classified as (
     where parsed.violation_number is not null
 )
 
-select * from classified
+{% if is_incremental() -%}
+    {{ canvass.with_scope_markers('classified', 'scope_markers', ['establishment_id', 'inspection_id']) }}
+{%- else -%}
+    select * from classified
+{%- endif %}

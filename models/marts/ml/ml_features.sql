@@ -1,5 +1,6 @@
 -- Grain: one inspection of an identified establishment with a pass/fail outcome. Every feature is
--- computed as of the inspection date from strictly earlier inspections (macro as_of_features).
+-- computed as of the inspection date from strictly earlier inspections (macros as_of_features and
+-- area_fail_rates).
 with
 
 inspections as (
@@ -30,12 +31,18 @@ history as (
         fails_1y,
         outcomes_1y,
         fails_3y,
-        outcomes_3y,
-        zip_fails_1y,
-        zip_outcomes_1y,
-        facility_group_fails_1y,
-        facility_group_outcomes_1y
+        outcomes_3y
     from {{ ref('int_inspections__history') }}
+),
+
+area_rates as (
+    select
+        area_type,
+        area_id,
+        outcome_date,
+        fails_1y,
+        outcomes_1y
+    from {{ ref('int_inspections__area_fail_rates') }}
 ),
 
 features as (
@@ -44,10 +51,22 @@ features as (
         inspections.establishment_id,
         inspections.license_number,
         inspections.inspection_date,
-        {{ canvass.feature_columns('history', 'inspections', 'inspections.inspection_date') }}
+        {{ canvass.feature_columns(
+            'history', 'inspections', 'inspections.inspection_date', 'zip_rates', 'group_rates'
+        ) }}
     from inspections
     inner join history
         on inspections.inspection_id = history.inspection_id
+    left join area_rates as zip_rates
+        on
+            zip_rates.area_type = 'zip'
+            and inspections.zip = zip_rates.area_id
+            and inspections.inspection_date = zip_rates.outcome_date
+    left join area_rates as group_rates
+        on
+            group_rates.area_type = 'facility_group'
+            and inspections.facility_group = group_rates.area_id
+            and inspections.inspection_date = group_rates.outcome_date
 )
 
 select * from features

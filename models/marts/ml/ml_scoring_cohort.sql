@@ -101,11 +101,10 @@ due as (
 ),
 
 timeline as (
+    -- the due establishments' inspections before as_of_date, and one point each at as_of_date
     select
         cast(known_before.inspection_id as {{ dbt.type_string() }}) as row_key,
         known_before.establishment_id,
-        known_before.zip,
-        known_before.facility_group,
         known_before.inspection_date as event_date,
         known_before.inspection_id as event_order,
         true as is_event,
@@ -116,14 +115,14 @@ timeline as (
         violation_counts.critical_violation_count,
         violation_counts.serious_violation_count
     from known_before
+    inner join due
+        on known_before.establishment_id = due.establishment_id
     left join violation_counts
         on known_before.inspection_id = violation_counts.inspection_id
     union all
     select
         'point-' || establishment_id as row_key,
         establishment_id,
-        zip,
-        facility_group,
         as_of_date as event_date,
         0 as event_order,
         false as is_event,
@@ -138,6 +137,65 @@ timeline as (
 
 history as (
     {{ canvass.as_of_features('timeline') }}
+),
+
+due_areas as (
+    select distinct
+        zip,
+        facility_group,
+        as_of_date
+    from due
+),
+
+area_daily as (
+    -- every inspection before as_of_date by zip and by facility group, and a point at as_of_date
+    select
+        'zip' as area_type,
+        zip as area_id,
+        inspection_date as outcome_date,
+        count(case when is_failed then 1 end) as fails,
+        count(is_failed) as outcomes
+    from known_before
+    where zip is not null
+    group by zip, inspection_date
+    union all
+    select
+        'facility_group' as area_type,
+        facility_group as area_id,
+        inspection_date as outcome_date,
+        count(case when is_failed then 1 end) as fails,
+        count(is_failed) as outcomes
+    from known_before
+    group by facility_group, inspection_date
+    union all
+    select distinct
+        'zip' as area_type,
+        as_of.zip as area_id,
+        as_of.as_of_date as outcome_date,
+        0 as fails,
+        0 as outcomes
+    from due_areas as as_of
+    where as_of.zip is not null
+    union all
+    select distinct
+        'facility_group' as area_type,
+        as_of.facility_group as area_id,
+        as_of.as_of_date as outcome_date,
+        0 as fails,
+        0 as outcomes
+    from due_areas as as_of
+),
+
+area_history as (
+    {{ canvass.area_fail_rates('area_daily') }}
+),
+
+area_rates as (
+    -- the rates at as_of_date only (a few dozen rows), before they meet the cohort
+    select area_history.*
+    from area_history
+    inner join as_of
+        on area_history.outcome_date = as_of.as_of_date
 ),
 
 points as (
@@ -157,12 +215,20 @@ features as (
         points.establishment_id,
         points.license_number,
         points.as_of_date,
-        {{ canvass.feature_columns('history', 'points', 'points.as_of_date') }}
+        {{ canvass.feature_columns('history', 'points', 'points.as_of_date', 'zip_rates', 'group_rates') }}
     from points
     inner join history
         on
             history.is_point
             and points.establishment_id = history.establishment_id
+    left join area_rates as zip_rates
+        on
+            zip_rates.area_type = 'zip'
+            and points.zip = zip_rates.area_id
+    left join area_rates as group_rates
+        on
+            group_rates.area_type = 'facility_group'
+            and points.facility_group = group_rates.area_id
 )
 
 select * from features

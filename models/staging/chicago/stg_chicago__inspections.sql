@@ -1,6 +1,24 @@
 -- Grain: one inspection. Typed, trimmed, normalised and deduplicated (re-published copies of the
 -- same inspection under another id are dropped, keeping the lowest inspection_id).
+-- Materialised as an incremental table, the exception to staging views: every model downstream reads
+-- it, and recomputing the deduplication for each of them is the slowest part of a build. An
+-- incremental run recomputes every establishment a newly loaded or corrected raw row belongs to now
+-- or belonged to before (macros/incremental.sql), so the result always equals a full refresh.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_scope',
+    unique_key=['establishment_id', 'inspection_id'],
+    indexes=[
+        {'columns': ['inspection_id'], 'unique': true},
+        {'columns': ['establishment_id']},
+    ],
+) }}
+
 with
+
+{% if is_incremental() %}
+    {{ canvass.staging_scope_ctes(this) }}
+{% endif %}
 
 source as (
     select
@@ -23,6 +41,12 @@ source as (
         batch_id,
         loaded_at
     from {{ source('chicago', 'food_inspections') }}
+    {% if is_incremental() -%}
+        where
+            inspection_id in (select changed.inspection_id from changed)
+            or {{ canvass.establishment_key('license_number', 'dba_name', 'address') }}
+            in (select scope_establishments.establishment_id from scope_establishments)
+    {%- endif %}
 ),
 
 facility_type_groups as (
@@ -70,13 +94,7 @@ cleaned as (
         batch_id,
         loaded_at,
         -- the contract's establishment key: the licence, else a hash of name and address
-        case
-            when license_number > 0 then cast(license_number as {{ dbt.type_string() }})
-            when nullif(trim(dba_name), '') is not null or nullif(trim(address), '') is not null
-                then 'unlicensed-' || {{ dbt.hash(
-                    "lower(coalesce(trim(dba_name), '')) || '|' || lower(coalesce(trim(address), ''))"
-                ) }}
-        end as establishment_id
+        {{ canvass.establishment_key('license_number', 'dba_name', 'address') }} as establishment_id
     from source
 ),
 
@@ -163,4 +181,8 @@ deduplicated as (
     where copy_number = 1 or establishment_id is null
 )
 
-select * from deduplicated
+{% if is_incremental() -%}
+    {{ canvass.with_scope_markers('deduplicated', 'scope_markers', ['establishment_id', 'inspection_id']) }}
+{%- else -%}
+    select * from deduplicated
+{%- endif %}

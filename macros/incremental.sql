@@ -1,0 +1,192 @@
+{#-
+    Incremental builds that always equal a full refresh.
+
+    A raw row is "changed" when it was loaded (inserted, or corrected by the loader's upsert) after
+    the newest `loaded_at` an incremental model already holds. Loads into raw are serialised by the
+    loader's lock and stamp every row of a batch with the batch transaction's start time, so a
+    newer batch always has a later `loaded_at`. A model that keeps `loaded_at` on its rows therefore
+    knows exactly which raw rows it has not seen yet, and no separate bookkeeping table is needed.
+
+    Each incremental model recomputes a *scope* completely and replaces it:
+      - per-inspection models (violations): the changed inspections;
+      - per-establishment models (staging's deduplication, the history): every establishment a
+        changed row belongs to now or belonged to before (a correction can move an inspection from
+        one licence to another), since any row of such an establishment can change.
+    The model's query returns the recomputed rows plus one "scope marker" row per scope key (macro
+    with_scope_markers); strategy `replace_scope` below deletes every existing row that matches a
+    marker on any of the `unique_key` columns, then inserts the recomputed rows. Markers make rows
+    disappear that the recomputation no longer produces (a row that became a re-published copy, an
+    inspection that left an establishment), which plain delete+insert on the new rows cannot do.
+-#}
+
+{#- The newest raw load time `relation` has processed ('-infinity' when empty). -#}
+{% macro loaded_watermark(relation) -%}
+    (select coalesce(max(loaded_at), cast('-infinity' as timestamptz)) from {{ relation }})
+{%- endmacro %}
+
+{#- Inspection ids of raw rows loaded or corrected after `relation`'s watermark. -#}
+{% macro changed_inspection_ids(relation) -%}
+    select inspection_id
+    from {{ source('chicago', 'food_inspections') }}
+    where loaded_at > {{ canvass.loaded_watermark(relation) }}
+{%- endmacro %}
+
+{#-
+    The scope CTEs of an incremental model downstream of staging (rendered only when incremental):
+      changed               inspections loaded or corrected in raw since `relation`'s watermark;
+      scope_establishments  the establishments those inspections belong to in staging now, or
+                            belonged to in `relation` before. Staging rows can also disappear
+                            without their raw row changing (a new lower-id copy makes an old row a
+                            re-published copy), but such a row shares its establishment with the new
+                            one, so replacing whole establishments catches it;
+      scope_markers         one marker per scope establishment and per changed inspection.
+    `relation` must have establishment_id, inspection_id and loaded_at. Ends with a comma.
+-#}
+{% macro establishment_scope_ctes(relation) -%}
+changed as (
+    {{ canvass.changed_inspection_ids(relation) }}
+),
+
+scope_establishments as (
+    select establishment_id
+    from {{ ref('stg_chicago__inspections') }}
+    where inspection_id in (select changed.inspection_id from changed)
+    union
+    select establishment_id
+    from {{ relation }}
+    where inspection_id in (select changed.inspection_id from changed)
+),
+
+scope_markers as (
+    select
+        establishment_id,
+        cast(null as {{ dbt.type_bigint() }}) as inspection_id
+    from scope_establishments
+    where establishment_id is not null
+    union all
+    select
+        null as establishment_id,
+        inspection_id
+    from changed
+),
+{%- endmacro %}
+
+{#-
+    The scope CTEs of stg_chicago__inspections (rendered only when incremental): `changed`, then
+    the establishments the changed raw rows belong to now (keyed from raw) or belonged to before
+    (in `relation`, the staging table itself), then the markers. Ends with a comma.
+-#}
+{% macro staging_scope_ctes(relation) -%}
+changed as (
+    {{ canvass.changed_inspection_ids(relation) }}
+),
+
+scope_establishments as (
+    -- where a changed row belongs now, and where it belonged before
+    select {{ canvass.establishment_key('license_number', 'dba_name', 'address') }} as establishment_id
+    from {{ source('chicago', 'food_inspections') }}
+    where inspection_id in (select changed.inspection_id from changed)
+    union
+    select establishment_id
+    from {{ relation }}
+    where inspection_id in (select changed.inspection_id from changed)
+),
+
+scope_markers as (
+    select
+        establishment_id,
+        cast(null as {{ dbt.type_bigint() }}) as inspection_id
+    from scope_establishments
+    where establishment_id is not null
+    union all
+    select
+        null as establishment_id,
+        inspection_id
+    from changed
+),
+{%- endmacro %}
+
+{#- The rows of `model_alias` an incremental run recomputes: the scope establishments' and the changed ones. -#}
+{% macro in_establishment_scope(model_alias) -%}
+    {{ return(adapter.dispatch('in_establishment_scope', 'canvass')(model_alias)) }}
+{%- endmacro %}
+
+{% macro default__in_establishment_scope(model_alias) -%}
+    (
+        {{ model_alias }}.establishment_id in (select scope_establishments.establishment_id from scope_establishments)
+        or {{ model_alias }}.inspection_id in (select changed.inspection_id from changed)
+    )
+{%- endmacro %}
+
+{#- Postgres: `= any(array(...))` lets both conditions use their indexes (a BitmapOr) instead of a
+    full scan of the upstream table with two hashed subplans. -#}
+{% macro postgres__in_establishment_scope(model_alias) -%}
+    (
+        {{ model_alias }}.establishment_id = any(array(select scope_establishments.establishment_id from scope_establishments))
+        or {{ model_alias }}.inspection_id = any(array(select changed.inspection_id from changed))
+    )
+{%- endmacro %}
+
+{#-
+    Strategy `replace_scope` (config: incremental_strategy='replace_scope', unique_key=[...]).
+    Deletes target rows matching any scope marker on any unique_key column, then inserts the
+    non-marker rows. dest_columns are the target's, so the temp table's is_scope_marker column is
+    never inserted.
+-#}
+{% macro get_incremental_replace_scope_sql(arg_dict) -%}
+    {%- set target = arg_dict['target_relation'] -%}
+    {%- set source = arg_dict['temp_relation'] -%}
+    {%- set keys = arg_dict['unique_key'] -%}
+    {%- if keys is string -%}{%- set keys = [keys] -%}{%- endif -%}
+    {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
+    {%- for key in keys %}
+    delete from {{ target }} as existing
+    where existing.{{ key }} in (
+        select scope.scope_{{ key }}
+        from {{ source }} as scope
+        where scope.is_scope_marker and scope.scope_{{ key }} is not null
+    );
+    {%- endfor %}
+    insert into {{ target }} ({{ columns }})
+    select {{ columns }}
+    from {{ source }}
+    where not is_scope_marker
+{%- endmacro %}
+
+{#-
+    `rows` (a CTE: the recomputed rows) followed by one marker row per row of `markers` (a CTE with
+    one column per key, named as in `keys`), for strategy replace_scope. Markers carry their key in
+    scope_<key> and null everywhere else; the recomputed rows carry is_scope_marker = false.
+-#}
+{% macro with_scope_markers(rows, markers, keys) -%}
+    select
+        {{ rows }}.*,
+        {%- for key in keys %}
+            null as scope_{{ key }},
+        {%- endfor %}
+        false as is_scope_marker
+    from {{ rows }}
+    union all
+    select
+        {{ rows }}.*,
+        {%- for key in keys %}
+            scope_markers.{{ key }} as scope_{{ key }},
+        {%- endfor %}
+        true as is_scope_marker
+    from {{ markers }} as scope_markers
+    left join {{ rows }} on false
+{%- endmacro %}
+
+{#-
+    The establishment key of the shared contract: the licence as text when > 0, else a hash of the
+    trimmed, lower-cased name and address; null when the row has neither licence, name nor address.
+-#}
+{% macro establishment_key(license_number, dba_name, address) -%}
+    case
+        when {{ license_number }} > 0 then cast({{ license_number }} as {{ dbt.type_string() }})
+        when nullif(trim({{ dba_name }}), '') is not null or nullif(trim({{ address }}), '') is not null
+            then 'unlicensed-' || {{ dbt.hash(
+                "lower(coalesce(trim(" ~ dba_name ~ "), '')) || '|' || lower(coalesce(trim(" ~ address ~ "), ''))"
+            ) }}
+    end
+{%- endmacro %}

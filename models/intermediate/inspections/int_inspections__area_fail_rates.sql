@@ -1,0 +1,42 @@
+-- Grain: one area (a zip or a facility group) and a date on which it had an inspection, with the
+-- fails and pass/fail outcomes of every inspection in the area (identified or not) in the 365 days
+-- before that date, from strictly earlier dates (macro area_fail_rates). Rebuilt whole on every
+-- run: it is small (an area has at most one row a day), and one corrected inspection changes the
+-- rates of a whole year of its zip and facility group.
+with
+
+inspections as (
+    select
+        zip,
+        facility_group,
+        inspection_date,
+        is_failed
+    from {{ ref('stg_chicago__inspections') }}
+),
+
+daily as (
+    select
+        'zip' as area_type,
+        zip as area_id,
+        inspection_date as outcome_date,
+        count(case when is_failed then 1 end) as fails,
+        count(is_failed) as outcomes
+    from inspections
+    where zip is not null
+    group by zip, inspection_date
+    union all
+    select
+        'facility_group' as area_type,
+        facility_group as area_id,
+        inspection_date as outcome_date,
+        count(case when is_failed then 1 end) as fails,
+        count(is_failed) as outcomes
+    from inspections
+    group by facility_group, inspection_date
+),
+
+rates as (
+    {{ canvass.area_fail_rates('daily') }}
+)
+
+select * from rates
