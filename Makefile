@@ -23,6 +23,8 @@ demo: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	@# sqlfluff's dbt templater compiles incremental models, which asks the database what exists
+	$(BIN)/canvass warehouse start
 	$(BIN)/sqlfluff lint models data-tests
 	$(BIN)/dbt parse --quiet
 
