@@ -32,24 +32,28 @@
 {%- endmacro %}
 
 {#-
-    The scope CTEs of an incremental model downstream of staging (rendered only when incremental):
+    The scope CTEs of an incremental model (rendered only when incremental):
       changed               inspections loaded or corrected in raw since `relation`'s watermark;
-      scope_establishments  the establishments those inspections belong to in staging now, or
-                            belonged to in `relation` before. Staging rows can also disappear
-                            without their raw row changing (a new lower-id copy makes an old row a
-                            re-published copy), but such a row shares its establishment with the new
-                            one, so replacing whole establishments catches it;
+      scope_establishments  the establishments those inspections belong to now (`current_key` over
+                            `current_rows`: staging for the models downstream of it, raw keyed by
+                            macro establishment_key for staging itself), or belonged to in
+                            `relation` before (a correction can move an inspection between
+                            licences). Staging rows can also disappear without their raw row
+                            changing (a new lower-id copy makes an old row a re-published copy), but
+                            such a row shares its establishment with the new one, so replacing whole
+                            establishments catches it;
       scope_markers         one marker per scope establishment and per changed inspection.
     `relation` must have establishment_id, inspection_id and loaded_at. Ends with a comma.
 -#}
-{% macro establishment_scope_ctes(relation) -%}
+{% macro establishment_scope_ctes(relation, current_rows=none, current_key='establishment_id') -%}
+{%- set current_rows = current_rows if current_rows is not none else ref('stg_chicago__inspections') -%}
 changed as (
     {{ canvass.changed_inspection_ids(relation) }}
 ),
 
 scope_establishments as (
-    select establishment_id
-    from {{ ref('stg_chicago__inspections') }}
+    select {{ current_key }} as establishment_id
+    from {{ current_rows }}
     where inspection_id in (select changed.inspection_id from changed)
     union
     select establishment_id
@@ -71,59 +75,30 @@ scope_markers as (
 ),
 {%- endmacro %}
 
-{#-
-    The scope CTEs of stg_chicago__inspections (rendered only when incremental): `changed`, then
-    the establishments the changed raw rows belong to now (keyed from raw) or belonged to before
-    (in `relation`, the staging table itself), then the markers. Ends with a comma.
--#}
-{% macro staging_scope_ctes(relation) -%}
-changed as (
-    {{ canvass.changed_inspection_ids(relation) }}
-),
-
-scope_establishments as (
-    -- where a changed row belongs now, and where it belonged before
-    select {{ canvass.establishment_key('license_number', 'dba_name', 'address') }} as establishment_id
-    from {{ source('chicago', 'food_inspections') }}
-    where inspection_id in (select changed.inspection_id from changed)
-    union
-    select establishment_id
-    from {{ relation }}
-    where inspection_id in (select changed.inspection_id from changed)
-),
-
-scope_markers as (
-    select
-        establishment_id,
-        cast(null as {{ dbt.type_bigint() }}) as inspection_id
-    from scope_establishments
-    where establishment_id is not null
-    union all
-    select
-        null as establishment_id,
-        inspection_id
-    from changed
-),
+{#- The upstream rows an incremental run recomputes: the scope establishments' and the changed
+    inspections'; `true` on a full build, so a model filters with one unconditional predicate.
+    Column references are unqualified: use it in a select from one table. -#}
+{% macro in_establishment_scope() -%}
+    {%- if is_incremental() -%}
+        {{ return(adapter.dispatch('in_establishment_scope', 'canvass')()) }}
+    {%- else -%}
+        {{ return('true') }}
+    {%- endif -%}
 {%- endmacro %}
 
-{#- The rows of `model_alias` an incremental run recomputes: the scope establishments' and the changed ones. -#}
-{% macro in_establishment_scope(model_alias) -%}
-    {{ return(adapter.dispatch('in_establishment_scope', 'canvass')(model_alias)) }}
-{%- endmacro %}
-
-{% macro default__in_establishment_scope(model_alias) -%}
+{% macro default__in_establishment_scope() -%}
     (
-        {{ model_alias }}.establishment_id in (select scope_establishments.establishment_id from scope_establishments)
-        or {{ model_alias }}.inspection_id in (select changed.inspection_id from changed)
+        establishment_id in (select scope_establishments.establishment_id from scope_establishments)
+        or inspection_id in (select changed.inspection_id from changed)
     )
 {%- endmacro %}
 
 {#- Postgres: `= any(array(...))` lets both conditions use their indexes (a BitmapOr) instead of a
     full scan of the upstream table with two hashed subplans. -#}
-{% macro postgres__in_establishment_scope(model_alias) -%}
+{% macro postgres__in_establishment_scope() -%}
     (
-        {{ model_alias }}.establishment_id = any(array(select scope_establishments.establishment_id from scope_establishments))
-        or {{ model_alias }}.inspection_id = any(array(select changed.inspection_id from changed))
+        establishment_id = any(array(select scope_establishments.establishment_id from scope_establishments))
+        or inspection_id = any(array(select changed.inspection_id from changed))
     )
 {%- endmacro %}
 

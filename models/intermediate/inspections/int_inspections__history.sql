@@ -28,12 +28,10 @@ inspections as (
         result,
         is_failed,
         loaded_at
-    from {{ ref('stg_chicago__inspections') }} as staged
+    from {{ ref('stg_chicago__inspections') }}
     where
         establishment_id is not null
-        {% if is_incremental() -%}
-            and {{ canvass.in_establishment_scope('staged') }}
-        {%- endif %}
+        and {{ canvass.in_establishment_scope() }}
 ),
 
 violation_counts as (

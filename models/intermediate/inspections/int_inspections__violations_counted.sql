@@ -23,20 +23,16 @@ inspections as (
         result,
         violations,
         loaded_at
-    from {{ ref('stg_chicago__inspections') }} as staged
-    {% if is_incremental() -%}
-        where {{ canvass.in_establishment_scope('staged') }}
-    {%- endif %}
+    from {{ ref('stg_chicago__inspections') }}
+    where {{ canvass.in_establishment_scope() }}
 ),
 
 violations as (
     select
         inspection_id,
         severity
-    from {{ ref('int_inspections__violations_split') }} as violations_split
-    {% if is_incremental() -%}
-        where {{ canvass.in_establishment_scope('violations_split') }}
-    {%- endif %}
+    from {{ ref('int_inspections__violations_split') }}
+    where {{ canvass.in_establishment_scope() }}
 ),
 
 per_inspection as (

@@ -25,12 +25,10 @@ inspections as (
         inspection_date,
         violations,
         loaded_at
-    from {{ ref('stg_chicago__inspections') }} as staged
+    from {{ ref('stg_chicago__inspections') }}
     where
         violations is not null
-        {% if is_incremental() -%}
-            and {{ canvass.in_establishment_scope('staged') }}
-        {%- endif %}
+        and {{ canvass.in_establishment_scope() }}
 ),
 
 violation_codes as (

@@ -17,7 +17,11 @@
 with
 
 {% if is_incremental() %}
-    {{ canvass.staging_scope_ctes(this) }}
+    {{ canvass.establishment_scope_ctes(
+        this,
+        current_rows=source('chicago', 'food_inspections'),
+        current_key=canvass.establishment_key('license_number', 'dba_name', 'address'),
+    ) }}
 {% endif %}
 
 source as (
