@@ -1,4 +1,4 @@
-"""Every SQL statement the API runs, in one place. All of them are parameterized.
+"""Every SQL statement the API runs, in one place: parameterized, fragments shared via psycopg.sql.
 
 "The current scoring run" is the latest `as_of_date` of the model that scored most recently
 (the newest `scored_at` in `ml.scores`). Where `%(as_of)s` is given, it narrows the run to that
@@ -7,14 +7,42 @@ as-of date: the model that most recently scored that date.
 
 from __future__ import annotations
 
-HEALTH = """
-    with
+from psycopg import sql
+
+# Fragments the statements below share (constants, never user input).
+_LATEST_MODEL = sql.SQL("""
     latest_model as (
         select scores.model_id
         from ml.scores as scores
         order by scores.scored_at desc, scores.as_of_date desc
         limit 1
-    ),
+    )""")
+
+_SCORED_ESTABLISHMENTS = sql.SQL("""
+    select
+        scores.license_number,
+        scores.establishment_id,
+        establishments.dba_name as name,
+        establishments.address,
+        establishments.zip,
+        establishments.facility_type,
+        establishments.facility_group,
+        establishments.risk_level,
+        establishments.last_inspection_date,
+        establishments.last_result,
+        scores.score,
+        scores.rank_abs as rank,
+        scores.as_of_date,
+        scores.model_id,
+        scores.scored_at
+    from ml.scores as scores
+    left join marts.dim_establishments as establishments
+        on scores.establishment_id = establishments.establishment_id""")
+
+HEALTH = sql.SQL(
+    """
+    with
+{latest_model},
 
     latest_deployment as (
         select selections.deployed_model_id
@@ -34,6 +62,7 @@ HEALTH = """
         (select max(scores.scored_at) from ml.scores as scores) as last_scored_at,
         (select latest_deployment.deployed_model_id from latest_deployment) as deployed_model_id
 """
+).format(latest_model=_LATEST_MODEL)
 
 CURRENT_RUN = """
     with
@@ -67,66 +96,29 @@ CURRENT_RUN = """
     from current_run
 """
 
-TOP_ESTABLISHMENTS = """
-    select
-        scores.license_number,
-        scores.establishment_id,
-        establishments.dba_name as name,
-        establishments.address,
-        establishments.zip,
-        establishments.facility_type,
-        establishments.facility_group,
-        establishments.risk_level,
-        establishments.last_inspection_date,
-        establishments.last_result,
-        scores.score,
-        scores.rank_abs as rank,
-        scores.as_of_date,
-        scores.model_id,
-        scores.scored_at
-    from ml.scores as scores
-    left join marts.dim_establishments as establishments
-        on scores.establishment_id = establishments.establishment_id
+TOP_ESTABLISHMENTS = sql.SQL(
+    """
+{scored_establishments}
     where scores.model_id = %(model_id)s
         and scores.as_of_date = %(as_of_date)s
     order by scores.rank_abs, scores.establishment_id
     limit %(limit)s
 """
+).format(scored_establishments=_SCORED_ESTABLISHMENTS)
 
 # The license's newest score from the model that scored most recently.
-ESTABLISHMENT_SCORE = """
+ESTABLISHMENT_SCORE = sql.SQL(
+    """
     with
-    latest_model as (
-        select scores.model_id
-        from ml.scores as scores
-        order by scores.scored_at desc, scores.as_of_date desc
-        limit 1
-    )
+{latest_model}
 
-    select
-        scores.license_number,
-        scores.establishment_id,
-        establishments.dba_name as name,
-        establishments.address,
-        establishments.zip,
-        establishments.facility_type,
-        establishments.facility_group,
-        establishments.risk_level,
-        establishments.last_inspection_date,
-        establishments.last_result,
-        scores.score,
-        scores.rank_abs as rank,
-        scores.as_of_date,
-        scores.model_id,
-        scores.scored_at
-    from ml.scores as scores
+{scored_establishments}
     inner join latest_model on scores.model_id = latest_model.model_id
-    left join marts.dim_establishments as establishments
-        on scores.establishment_id = establishments.establishment_id
     where scores.license_number = %(license_number)s
     order by scores.as_of_date desc
     limit 1
 """
+).format(latest_model=_LATEST_MODEL, scored_establishments=_SCORED_ESTABLISHMENTS)
 
 ESTABLISHMENT_BY_LICENSE = """
     select

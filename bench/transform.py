@@ -43,6 +43,7 @@ from psycopg import sql
 from bench._warehouse import bench_database
 from flows.sources.demo import demo_rows
 from warehouse import batches, landing
+from warehouse.dbt import run_dbt
 from warehouse.settings import get_settings
 
 HERE = Path(__file__).resolve().parent
@@ -121,26 +122,13 @@ def _load(conn: psycopg.Connection, frames: list[pd.DataFrame], work: Path, name
 
 def _dbt(args: list[str], target: Path) -> float:
     """Run dbt in-process against the bench database; return its wall time in seconds."""
-    from dbt.cli.main import dbtRunner
-
     started = time.perf_counter()
-    result = dbtRunner().invoke(
-        [
-            *args,
-            "--project-dir",
-            str(REPO),
-            "--profiles-dir",
-            str(REPO),
-            "--target-path",
-            str(target),
-            "--log-path",
-            str(target / "logs"),
-            "--quiet",
-        ]
-    )
+    invocation = run_dbt([*args, "--quiet"], get_settings(), target_path=target)
     seconds = time.perf_counter() - started
-    if not result.success:
-        raise RuntimeError(f"dbt {' '.join(args)} failed: {result.exception}")
+    if not invocation.success:
+        raise RuntimeError(
+            f"dbt {' '.join(args)} failed: {invocation.error or invocation.failures}"
+        )
     return seconds
 
 
@@ -164,8 +152,6 @@ def _differences(url: str) -> tuple[int, int]:
 
 def _measure(rows: int, work_mem: str, work: Path) -> dict[str, Any]:
     with bench_database() as url:
-        for key, value in get_settings().dbt_env().items():
-            os.environ[key] = value
         with psycopg.connect(url, autocommit=True) as conn:
             database = conn.info.dbname
             conn.execute(

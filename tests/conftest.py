@@ -8,27 +8,15 @@ reads (`DATABASE_URL`, landing, artifacts, Prefect home) point into the session'
 from __future__ import annotations
 
 import os
-import shutil
-import socket
-import tempfile
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
 import pytest
 
-from warehouse import embedded
-from warehouse.migrate import migrate
-from warehouse.settings import get_settings, parse_database_url
+from warehouse.scratch import scratch_database, scratch_server
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
@@ -44,47 +32,22 @@ def warehouse_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A DATABASE_URL for a fresh, migrated database; exported to the environment for the session."""
     base = tmp_path_factory.mktemp("canvass")
     saved = {k: os.environ.get(k) for k in _SESSION_ENV}
-    server_settings = None
-    outer_url = os.environ.get("DATABASE_URL")
-    if outer_url:
-        admin = parse_database_url(outer_url)
-    else:
-        # Not under pytest's basetemp: pytest resets `pytest-of-<user>` to mode 0700 whenever a
-        # session starts, which locks out the server's own system user when running as root.
-        pg_dir = Path(tempfile.mkdtemp(prefix="canvass-test-pg-"))
-        os.environ["CANVASS_WAREHOUSE_DIR"] = str(pg_dir)
-        os.environ["CANVASS_PG_PORT"] = str(_free_port())
-        os.environ.pop("DATABASE_URL", None)
-        server_settings = get_settings()
-        embedded.start(server_settings)
-        admin = server_settings.connection
-    database = f"canvass_test_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(admin.url(database="postgres"), autocommit=True) as conn:
-        conn.execute(psycopg.sql.SQL("create database {}").format(psycopg.sql.Identifier(database)))
-    url = admin.url(database=database)
-    os.environ.update(
-        {
-            "DATABASE_URL": url,
-            "CANVASS_LANDING_URL": str(base / "landing"),
-            "CANVASS_ARTIFACTS_DIR": str(base / "artifacts"),
-            "CANVASS_REPORTS_DIR": str(base / "reports"),
-            "CANVASS_DBT_TARGET_DIR": str(base / "dbt-target"),
-        }
-    )
-    with psycopg.connect(url) as conn:
-        migrate(conn)
     try:
-        yield url
-    finally:
-        with psycopg.connect(admin.url(database="postgres"), autocommit=True) as conn:
-            conn.execute(
-                psycopg.sql.SQL("drop database if exists {} with (force)").format(
-                    psycopg.sql.Identifier(database)
-                )
+        with (
+            scratch_server("canvass-test-pg-") as admin,
+            scratch_database(admin, "canvass_test") as url,
+        ):
+            os.environ.update(
+                {
+                    "DATABASE_URL": url,
+                    "CANVASS_LANDING_URL": str(base / "landing"),
+                    "CANVASS_ARTIFACTS_DIR": str(base / "artifacts"),
+                    "CANVASS_REPORTS_DIR": str(base / "reports"),
+                    "CANVASS_DBT_TARGET_DIR": str(base / "dbt-target"),
+                }
             )
-        if server_settings is not None:
-            embedded.stop(server_settings)
-            shutil.rmtree(server_settings.warehouse_dir, ignore_errors=True)
+            yield url
+    finally:
         for key, value in saved.items():
             if value is None:
                 os.environ.pop(key, None)
@@ -94,8 +57,6 @@ def warehouse_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 _SESSION_ENV = (
     "DATABASE_URL",
-    "CANVASS_WAREHOUSE_DIR",
-    "CANVASS_PG_PORT",
     "CANVASS_LANDING_URL",
     "CANVASS_ARTIFACTS_DIR",
     "CANVASS_REPORTS_DIR",

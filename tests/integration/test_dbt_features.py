@@ -16,28 +16,14 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from psycopg import sql
 from psycopg.rows import dict_row
+from support.dbt_sandbox import dbt, insert_raw, sandbox
 
-from warehouse.migrate import migrate
-from warehouse.settings import get_settings, parse_database_url
+from warehouse.settings import get_settings
 
 REPO = Path(__file__).resolve().parents[2]
-BATCH = uuid.UUID("00000000-0000-0000-0000-0000000000db")
 
-COLUMNS = (
-    "inspection_id",
-    "dba_name",
-    "license_number",
-    "facility_type",
-    "risk",
-    "address",
-    "zip",
-    "inspection_date",
-    "inspection_type",
-    "results",
-    "violations",
-)
+BATCH = uuid.UUID("00000000-0000-0000-0000-0000000000db")
 
 # A: licence 1001, restaurant, risk 1, zip 60601. B: licence 2002, grocery, risk 2.
 # C: no licence (0), identified by name and address. D: licence 3003, bakery, risk 2 (due later).
@@ -149,73 +135,18 @@ EXPECTED_LABELS = {
 }
 
 
-def _invoke(args: list[str], target: Path) -> None:
-    from dbt.cli.main import dbtRunner
-
-    result = dbtRunner().invoke(
-        [
-            *args,
-            "--project-dir",
-            str(REPO),
-            "--profiles-dir",
-            str(REPO),
-            "--target-path",
-            str(target),
-            "--log-path",
-            str(target / "logs"),
-            "--quiet",
-        ]
-    )
-    failures = []
-    if result.result is not None and hasattr(result.result, "results"):
-        failures = [
-            f"{r.node.unique_id}: {r.status} {r.message}"
-            for r in result.result.results
-            if str(r.status) not in {"success", "pass"}
-        ]
-    assert result.success, f"dbt {args[0]} failed: {result.exception or failures}"
-
-
 @pytest.fixture(scope="module")
 def built(warehouse_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A database of its own with the hand-made rows, after `dbt build` and a default-date run."""
-    admin = parse_database_url(warehouse_url)
-    database = f"canvass_dbt_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(admin.url(database="postgres"), autocommit=True) as conn:
-        conn.execute(sql.SQL("create database {}").format(sql.Identifier(database)))
-    url = admin.url(database=database)
     target = tmp_path_factory.mktemp("dbt-target")
-    try:
+    with sandbox(warehouse_url, "canvass_dbt") as url:
         with psycopg.connect(url) as conn:
-            migrate(conn)
-            conn.execute(
-                "insert into meta.ingest_batches (batch_id, source, status, finished_at) "
-                "values (%s, 'test', 'succeeded', now())",
-                [BATCH],
-            )
-            with conn.cursor() as cur:
-                cur.executemany(
-                    f"insert into raw.food_inspections ({', '.join(COLUMNS)}, batch_id) "
-                    f"values ({', '.join(['%s'] * len(COLUMNS))}, %s)",
-                    [(*row, BATCH) for row in ROWS],
-                )
-        with pytest.MonkeyPatch.context() as mp:
-            mp.setenv("DATABASE_URL", url)
-            for key, value in get_settings().dbt_env().items():
-                mp.setenv(key, value)
-            mp.chdir(REPO)
-            _invoke(["build", "--vars", "{as_of_date: '2023-03-01'}"], target)
-            with psycopg.connect(url) as conn:
-                conn.execute(
-                    "create table public.cohort_fixed_date as table marts.ml_scoring_cohort"
-                )
-            _invoke(["run", "--select", "ml_scoring_cohort"], target)
+            insert_raw(conn, ROWS, BATCH)
+        dbt(["build", "--vars", "{as_of_date: '2023-03-01'}"], url, target)
+        with psycopg.connect(url) as conn:
+            conn.execute("create table public.cohort_fixed_date as table marts.ml_scoring_cohort")
+        dbt(["run", "--select", "ml_scoring_cohort"], url, target)
         yield url
-    finally:
-        with psycopg.connect(admin.url(database="postgres"), autocommit=True) as conn:
-            conn.execute(
-                sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(database))
-            )
 
 
 def _rows(url: str, query: str) -> list[dict]:

@@ -13,32 +13,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import psycopg
 import pytest
 from psycopg import sql
+from support.dbt_sandbox import dbt, insert_raw, sandbox
 
-from warehouse.migrate import migrate
-from warehouse.settings import get_settings, parse_database_url
-
-REPO = Path(__file__).resolve().parents[2]
 FIRST_BATCH = uuid.UUID("00000000-0000-0000-0000-0000000001c1")
 SECOND_BATCH = uuid.UUID("00000000-0000-0000-0000-0000000001c2")
-
-COLUMNS = (
-    "inspection_id",
-    "dba_name",
-    "license_number",
-    "facility_type",
-    "risk",
-    "address",
-    "zip",
-    "inspection_date",
-    "inspection_type",
-    "results",
-    "violations",
-)
 
 A = ("Cafe A", 1001, "Restaurant", "Risk 1 (High)", "1 A St", "60601")
 B = ("Grocer B", 2002, "Grocery Store", "Risk 2 (Medium)", "2 B St", "60601")
@@ -104,50 +86,9 @@ TABLES = (
 )
 
 
-def _invoke(args: list[str], target: Path) -> None:
-    from dbt.cli.main import dbtRunner
-
-    result = dbtRunner().invoke(
-        [
-            *args,
-            "--project-dir",
-            str(REPO),
-            "--profiles-dir",
-            str(REPO),
-            "--target-path",
-            str(target),
-            "--log-path",
-            str(target / "logs"),
-            "--quiet",
-        ]
-    )
-    failures = []
-    if result.result is not None and hasattr(result.result, "results"):
-        failures = [
-            f"{r.node.unique_id}: {r.status} {r.message}"
-            for r in result.result.results
-            if str(r.status) not in {"success", "pass"}
-        ]
-    assert result.success, f"dbt {' '.join(args)} failed: {result.exception or failures}"
-
-
-def _insert(conn: psycopg.Connection, rows: list[tuple], batch: uuid.UUID) -> None:
-    with conn.cursor() as cur:
-        cur.executemany(
-            f"insert into raw.food_inspections ({', '.join(COLUMNS)}, batch_id) "
-            f"values ({', '.join(['%s'] * len(COLUMNS))}, %s)",
-            [(*row, batch) for row in rows],
-        )
-
-
 def _second_batch(conn: psycopg.Connection) -> None:
     """New, late and copied rows plus corrections, written as the loader's upsert writes them."""
-    conn.execute(
-        "insert into meta.ingest_batches (batch_id, source, status, finished_at) "
-        "values (%s, 'test', 'succeeded', now())",
-        [SECOND_BATCH],
-    )
-    _insert(conn, NEW_ROWS, SECOND_BATCH)
+    insert_raw(conn, NEW_ROWS, SECOND_BATCH)
     for inspection_id, changes in CORRECTIONS.items():
         assignments = sql.SQL(", ").join(
             sql.SQL("{} = {}").format(sql.Identifier(column), sql.Placeholder())
@@ -176,53 +117,32 @@ def _row_versions(url: str, table: str) -> dict[int, tuple[str, str]]:
 @pytest.fixture(scope="module")
 def builds(warehouse_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     """Build, change raw, build incrementally (tables kept), then build with --full-refresh."""
-    admin = parse_database_url(warehouse_url)
-    database = f"canvass_incr_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(admin.url(database="postgres"), autocommit=True) as conn:
-        conn.execute(sql.SQL("create database {}").format(sql.Identifier(database)))
-    url = admin.url(database=database)
     target = tmp_path_factory.mktemp("dbt-incremental-target")
-    try:
+    with sandbox(warehouse_url, "canvass_incr") as url:
         with psycopg.connect(url) as conn:
-            migrate(conn)
-            conn.execute(
-                "insert into meta.ingest_batches (batch_id, source, status, finished_at) "
-                "values (%s, 'test', 'succeeded', now())",
-                [FIRST_BATCH],
-            )
-            _insert(conn, FIRST_ROWS, FIRST_BATCH)
-        with pytest.MonkeyPatch.context() as mp:
-            mp.setenv("DATABASE_URL", url)
-            for key, value in get_settings().dbt_env().items():
-                mp.setenv(key, value)
-            mp.chdir(REPO)
-            _invoke(["build"], target)
-            before = {
-                "staging": _row_versions(url, "staging.stg_chicago__inspections"),
-                "history": _row_versions(url, "intermediate.int_inspections__history"),
-            }
-            with psycopg.connect(url) as conn:
-                _second_batch(conn)
-            _invoke(["build"], target)
-            after = {
-                "staging": _row_versions(url, "staging.stg_chicago__inspections"),
-                "history": _row_versions(url, "intermediate.int_inspections__history"),
-            }
-            with psycopg.connect(url) as conn:
-                conn.execute("create schema incremental_snapshot")
-                for table in TABLES:
-                    conn.execute(
-                        sql.SQL("create table incremental_snapshot.{} as table {}").format(
-                            sql.Identifier(table.split(".")[1]), sql.SQL(table)
-                        )
+            insert_raw(conn, FIRST_ROWS, FIRST_BATCH)
+        dbt(["build"], url, target)
+        before = {
+            "staging": _row_versions(url, "staging.stg_chicago__inspections"),
+            "history": _row_versions(url, "intermediate.int_inspections__history"),
+        }
+        with psycopg.connect(url) as conn:
+            _second_batch(conn)
+        dbt(["build"], url, target)
+        after = {
+            "staging": _row_versions(url, "staging.stg_chicago__inspections"),
+            "history": _row_versions(url, "intermediate.int_inspections__history"),
+        }
+        with psycopg.connect(url) as conn:
+            conn.execute("create schema incremental_snapshot")
+            for table in TABLES:
+                conn.execute(
+                    sql.SQL("create table incremental_snapshot.{} as table {}").format(
+                        sql.Identifier(table.split(".")[1]), sql.SQL(table)
                     )
-            _invoke(["build", "--full-refresh"], target)
+                )
+        dbt(["build", "--full-refresh"], url, target)
         yield {"url": url, "before": before, "after": after}
-    finally:
-        with psycopg.connect(admin.url(database="postgres"), autocommit=True) as conn:
-            conn.execute(
-                sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(database))
-            )
 
 
 @pytest.mark.parametrize("table", TABLES)
