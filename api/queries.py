@@ -29,6 +29,7 @@ _SCORED_ESTABLISHMENTS = sql.SQL("""
         establishments.facility_group,
         establishments.risk_level,
         establishments.last_inspection_date,
+        establishments.last_seen_date as last_visit_date,
         establishments.last_result,
         scores.score,
         scores.rank_abs as rank,

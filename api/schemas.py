@@ -50,8 +50,15 @@ class EstablishmentScore(BaseModel):
     facility_type: str | None
     facility_group: str | None
     risk_level: int | None = Field(description="1 = high risk, 3 = low; null when unknown.")
-    last_inspection_date: date | None
-    last_result: str | None
+    last_inspection_date: date | None = Field(
+        description="The latest inspection with a pass/fail outcome; null when none had one."
+    )
+    last_visit_date: date | None = Field(
+        description="The latest inspection of any result: the one `last_result` describes."
+    )
+    last_result: str | None = Field(
+        description="Result of the latest visit, e.g. `pass`, `fail`, `not_ready`, `out_of_business`."
+    )
     score: float = Field(description="The model's estimated probability that an inspection fails.")
     rank: int = Field(description="1 = inspect first.")
     as_of_date: date

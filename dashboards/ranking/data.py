@@ -44,7 +44,7 @@ RANKING_COLUMNS = [
     "risk_level",
     "latitude",
     "longitude",
-    "last_inspection_date",
+    "last_visit_date",
     "last_result",
 ]
 
@@ -143,7 +143,7 @@ def ranking(conn: psycopg.Connection, run: ScoringRun) -> pd.DataFrame:
     frame["score"] = frame["score"].astype(float)
     frame["latitude"] = pd.to_numeric(frame["latitude"], errors="coerce")
     frame["longitude"] = pd.to_numeric(frame["longitude"], errors="coerce")
-    frame["last_inspection_date"] = pd.to_datetime(frame["last_inspection_date"])
+    frame["last_visit_date"] = pd.to_datetime(frame["last_visit_date"])
     return frame
 
 

@@ -61,7 +61,7 @@ SOURCE_COLUMNS = [
     "risk",
     "latitude",
     "longitude",
-    "last_inspection_date",
+    "last_visit_date",
     "last_result",
 ]
 
@@ -78,7 +78,7 @@ def source_data(view: pd.DataFrame) -> dict[str, list[Any]]:
     def integer_text(series: pd.Series) -> list[str]:
         return ["—" if pd.isna(v) else str(int(v)) for v in series]
 
-    dates = pd.to_datetime(view["last_inspection_date"])
+    dates = pd.to_datetime(view["last_visit_date"])
     return {
         "rank": [int(v) for v in view["rank"]],
         "score": number(view["score"]),
@@ -92,9 +92,7 @@ def source_data(view: pd.DataFrame) -> dict[str, list[Any]]:
         "latitude": number(view["latitude"]),
         "longitude": number(view["longitude"]),
         # milliseconds since the epoch, as Bokeh's DateFormatter reads them; NaN when never inspected
-        "last_inspection_date": [
-            float("nan") if pd.isna(d) else d.timestamp() * 1000.0 for d in dates
-        ],
+        "last_visit_date": [float("nan") if pd.isna(d) else d.timestamp() * 1000.0 for d in dates],
         "last_result": [v.replace("_", " ") for v in text(view["last_result"])],
     }
 
@@ -196,8 +194,8 @@ def build_document(doc: Document, store: RankingStore | None = None) -> dict[str
                 field="score", title="Score", width=60, formatter=NumberFormatter(format="0.000")
             ),
             TableColumn(
-                field="last_inspection_date",
-                title="Last inspection",
+                field="last_visit_date",
+                title="Last visit",
                 width=100,
                 formatter=DateFormatter(format="%Y-%m-%d"),
             ),

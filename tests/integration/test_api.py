@@ -129,6 +129,12 @@ def test_score_of_a_known_license(client: TestClient) -> None:
     assert body["model_id"] == "model-new"
 
 
+def test_last_visit_and_its_result_describe_the_same_visit(client: TestClient) -> None:
+    body = client.get("/establishments/1005/score").json()
+    assert body["last_inspection_date"] == "2023-11-02"  # the latest pass/fail outcome
+    assert (body["last_visit_date"], body["last_result"]) == ("2024-01-10", "not_ready")
+
+
 def test_score_is_the_latest_as_of_date_of_the_latest_model(client: TestClient) -> None:
     # 1004 was scored by model-new on 2024-02-01 only (it was inspected before March's run).
     body = client.get("/establishments/1004/score").json()

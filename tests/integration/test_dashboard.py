@@ -8,6 +8,7 @@ import socket
 from collections.abc import Iterator
 from typing import Any
 
+import pandas as pd
 import pytest
 from bokeh.application import Application
 from bokeh.application.handlers.directory import DirectoryHandler
@@ -55,6 +56,9 @@ def test_the_table_holds_the_latest_run_in_rank_order(dashboard: dict[str, Any])
     assert data["score"][0] == pytest.approx(0.91)
     assert data["risk"] == ["1", "2", "1", "—", "1"]
     assert data["last_result"][1] == "pass with conditions"
+    # ECHO's last visit found it not ready, after its last pass: date and result of that visit
+    assert data["last_result"][4] == "not ready"
+    assert data["last_visit_date"][4] == pd.Timestamp("2024-01-10").timestamp() * 1000.0
     header = dashboard["header"].text
     assert "model-new" in header
     assert "2024-03-01" in header

@@ -93,22 +93,23 @@ create table marts.ml_scoring_cohort (
 """
 
 # establishment_id, license, name, facility_type, group, risk, address, zip, lat, lon,
-# last_inspection_date, last_result
+# last_inspection_date (latest pass/fail), last_result and last_seen_date (latest visit of any result)
 ESTABLISHMENTS = [
     ("1001", 1001, "ALPHA GRILL", "Restaurant", "restaurant", 1, "100 W RANDOLPH ST", "60601",
-     41.8847, -87.6315, date(2023, 6, 1), "fail"),
+     41.8847, -87.6315, date(2023, 6, 1), "fail", date(2023, 6, 1)),
     ("1002", 1002, "BRAVO GROCERY", "Grocery Store", "grocery", 2, "200 N STATE ST", "60601",
-     41.8858, -87.6278, date(2023, 9, 12), "pass_with_conditions"),
+     41.8858, -87.6278, date(2023, 9, 12), "pass_with_conditions",
+     date(2023, 9, 12)),
     ("1003", 1003, "CHARLIE SCHOOL CAFETERIA", "School", "school", 1, "2300 N LINCOLN AVE",
-     "60614", 41.9245, -87.6478, date(2023, 4, 20), "pass"),
+     "60614", 41.9245, -87.6478, date(2023, 4, 20), "pass", date(2023, 4, 20)),
     ("1004", 1004, "DELTA BAKERY", "Bakery", "bakery", 2, "1800 N HALSTED ST", "60614",
-     41.9140, -87.6487, date(2024, 2, 15), "pass"),
+     41.9140, -87.6487, date(2024, 2, 15), "pass", date(2024, 2, 15)),
     ("1005", 1005, "ECHO TAQUERIA", "Restaurant", "restaurant", 1, "1500 N MILWAUKEE AVE",
-     "60622", 41.9090, -87.6773, date(2023, 11, 2), "pass"),
+     "60622", 41.9090, -87.6773, date(2023, 11, 2), "not_ready", date(2024, 1, 10)),
     ("1006", 1006, "FOXTROT DINER", "Restaurant", "restaurant", 1, "900 W FULTON MKT", "60607",
-     41.8866, -87.6497, date(2023, 12, 5), "pass"),
+     41.8866, -87.6497, date(2023, 12, 5), "pass", date(2023, 12, 5)),
     (UNLICENSED_ID, None, "GOLF HOT DOG CART", "Mobile Food Dispenser", "mobile", None,
-     "1200 N ASHLAND AVE", "60622", None, None, None, None),
+     "1200 N ASHLAND AVE", "60622", None, None, None, None, None),
 ]  # fmt: skip
 
 # inspection_id, establishment_id, license, date, type, result, is_failed, violations, critical
@@ -121,6 +122,7 @@ INSPECTIONS = [
     (9006, "1003", 1003, date(2023, 4, 20), "canvass", "pass", False, 0, 0),
     (9007, "1004", 1004, date(2024, 2, 15), "canvass", "pass", False, 1, 0),
     (9008, "1005", 1005, date(2023, 11, 2), "license", "pass", False, 0, 0),
+    (9010, "1005", 1005, date(2024, 1, 10), "canvass", "not_ready", None, 0, 0),
     (9009, "1006", 1006, date(2023, 12, 5), "canvass", "pass", False, 0, 0),
 ]
 
@@ -199,7 +201,7 @@ def seed_rows(conn: psycopg.Connection) -> None:
             values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, date '2021-01-01',
                     %s, false, 1)
             """,
-            [(*e, e[10]) for e in ESTABLISHMENTS],
+            ESTABLISHMENTS,
         )
         by_id = {e[0]: e for e in ESTABLISHMENTS}
         cur.executemany(

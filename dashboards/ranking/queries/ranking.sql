@@ -13,7 +13,8 @@ select
     establishments.risk_level,
     establishments.latitude,
     establishments.longitude,
-    establishments.last_inspection_date,
+    -- the latest visit of any result, so the date and last_result describe the same record
+    establishments.last_seen_date as last_visit_date,
     establishments.last_result
 from ml.scores as scores
 left join marts.dim_establishments as establishments
