@@ -6,10 +6,13 @@ It reads `marts` and `ml.scores` through the read-only role and never writes.
 from __future__ import annotations
 
 import logging
+from importlib.resources import files
 
 import psycopg
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
 
 from api.routers import establishments, health
 from warehouse.settings import Settings
@@ -52,6 +55,26 @@ def _warehouse_not_built(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+# Swagger UI and FastAPI's favicon as files, from the fastapi-offline package. No ReDoc: its
+# standalone bundle still fetches its logo from cdn.redoc.ly.
+DOCS_ASSETS = files("fastapi_offline") / "static"
+
+
+def _serve_docs_offline(app: FastAPI) -> None:
+    """`/docs` (Swagger UI) with its JavaScript and CSS served by the API itself."""
+    app.mount("/docs-assets", StaticFiles(directory=str(DOCS_ASSETS)), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    def swagger_ui() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url,
+            title=f"{app.title} - Swagger UI",
+            swagger_js_url="/docs-assets/swagger-ui-bundle.js",
+            swagger_css_url="/docs-assets/swagger-ui.css",
+            swagger_favicon_url="/docs-assets/favicon.png",
+        )
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the API. `settings` defaults to the environment's, read at each request."""
     from importlib.metadata import PackageNotFoundError, version
@@ -66,14 +89,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=DESCRIPTION,
         version=app_version,
         openapi_tags=TAGS,
-        docs_url="/docs",
-        redoc_url="/redoc",
+        # served below from local files: FastAPI's own page loads Swagger UI from a CDN, which an
+        # offline or locked-down machine cannot reach
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.include_router(health.router)
     app.include_router(establishments.router)
     app.add_exception_handler(psycopg.OperationalError, _database_unreachable)
     app.add_exception_handler(psycopg.errors.UndefinedTable, _warehouse_not_built)
+
+    _serve_docs_offline(app)
 
     @app.get("/", include_in_schema=False)
     def root() -> RedirectResponse:
