@@ -1,0 +1,64 @@
+"""`canvass docs` builds the dbt docs site and serves it; Chromium shows the lineage with exposures.
+
+Runs the real command on a free port against the session's database (its raw tables exist from the
+migrations; whether the models are built only changes the catalog), then opens the site and checks
+what a data engineer looks for: the models in the project tree, and an exposure's page listing the
+marts it depends on.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from support.served import CHROMIUM, CHROMIUM_ARGS, free_port, require_browser, serving
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def docs_url(warehouse_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    require_browser()
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    log_path = tmp_path_factory.mktemp("dbt-docs") / "server.log"
+    canvass = str(Path(sys.executable).with_name("canvass"))
+    with serving([canvass, "docs", "--port", str(port)], f"{url}/manifest.json", log_path):
+        yield url
+
+
+def test_the_manifest_holds_the_lineage_from_source_to_exposures(docs_url: str) -> None:
+    with urllib.request.urlopen(f"{docs_url}/manifest.json", timeout=10) as response:
+        manifest = json.load(response)
+    exposures = {e["name"]: e for e in manifest["exposures"].values()}
+    assert {"inspection_dashboard", "canvass_api", "model_training", "scoring"} <= set(exposures)
+    assert "model.canvass.ml_features" in exposures["model_training"]["depends_on"]["nodes"]
+    staging = manifest["nodes"]["model.canvass.stg_chicago__inspections"]
+    assert "source.canvass.chicago.food_inspections" in staging["depends_on"]["nodes"]
+
+
+def test_the_site_shows_models_and_an_exposure(docs_url: str) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            page.goto(f"{docs_url}/#!/model/model.canvass.ml_features")
+            expect(page.get_by_role("heading", level=1)).to_contain_text(
+                "ml_features", timeout=30_000
+            )
+            page.goto(f"{docs_url}/#!/exposure/exposure.canvass.model_training")
+            expect(page.get_by_role("heading", level=1)).to_contain_text(
+                "Model training and evaluation", timeout=30_000
+            )
+            expect(page.get_by_role("heading", name="Depends On")).to_be_visible()
+            for model in ("ml_features", "ml_labels"):
+                link = page.locator(f"a[href='#!/model/model.canvass.{model}']:visible")
+                expect(link.first).to_be_visible()
+        finally:
+            browser.close()
