@@ -121,7 +121,10 @@ def _load(conn: psycopg.Connection, frames: list[pd.DataFrame], work: Path, name
 
 
 def _dbt(args: list[str], target: Path) -> float:
-    """Run dbt in-process against the bench database; return its wall time in seconds."""
+    """Run dbt in-process against the bench database; return its wall time in seconds.
+
+    Prints each model's own time too, slowest first, so a regression points at its model.
+    """
     started = time.perf_counter()
     invocation = run_dbt([*args, "--quiet"], get_settings(), target_path=target)
     seconds = time.perf_counter() - started
@@ -129,6 +132,11 @@ def _dbt(args: list[str], target: Path) -> float:
         raise RuntimeError(
             f"dbt {' '.join(args)} failed: {invocation.error or invocation.failures}"
         )
+    timings = sorted(
+        ((r["unique_id"].split(".")[-1], r["execution_time"]) for r in invocation.results),
+        key=lambda item: -item[1],
+    )
+    print("    " + ", ".join(f"{name} {t:.1f} s" for name, t in timings), file=sys.stderr)
     return seconds
 
 

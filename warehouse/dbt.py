@@ -31,9 +31,13 @@ class DbtInvocation:
     error: str | None = None
 
     @property
+    def results(self) -> list[dict[str, Any]]:
+        """One entry per node run (run_results.json's `results`); empty for commands without."""
+        return (self.run_results or {}).get("results", [])
+
+    @property
     def failures(self) -> list[dict[str, Any]]:
-        results = (self.run_results or {}).get("results", [])
-        return [r for r in results if r.get("status") in {"error", "fail", "runtime error"}]
+        return [r for r in self.results if r.get("status") in {"error", "fail", "runtime error"}]
 
 
 @contextmanager
