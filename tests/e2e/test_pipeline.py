@@ -133,3 +133,32 @@ def test_api_answers_a_scored_license(first_run: dict, db: psycopg.Connection) -
         response = client.get(f"/establishments/{license_number}/score")
     assert response.status_code == 200, response.text
     assert response.json()["license_number"] == license_number
+
+
+def _prefect_api(path: str) -> list[dict]:
+    """POST an empty filter to the Prefect server's REST API (the one `canvass ui` reads)."""
+    import httpx
+    from prefect.settings import PREFECT_API_URL
+
+    response = httpx.post(f"{PREFECT_API_URL.value()}/{path}", json={"limit": 200}, timeout=30)
+    response.raise_for_status()
+    return response.json()
+
+
+def test_prefect_recorded_the_flow_runs_and_their_task_runs(first_run: dict) -> None:
+    """What `canvass ui` shows: a pipeline run, its four subflow runs, and their task runs."""
+    flows = {flow["id"]: flow["name"] for flow in _prefect_api("flows/filter")}
+    runs = _prefect_api("flow_runs/filter")
+    task_runs = _prefect_api("task_runs/filter")
+    flow_run_of_task = {t["id"]: t["flow_run_id"] for t in task_runs}
+    pipeline_run = next(r for r in runs if flows[r["flow_id"]] == "pipeline")
+    children = {
+        flows[r["flow_id"]]: r
+        for r in runs
+        if flow_run_of_task.get(r["parent_task_run_id"]) == pipeline_run["id"]
+    }
+    assert pipeline_run["state_type"] == "COMPLETED"
+    assert set(children) == {"ingest", "transform", "train", "score"}
+    assert {r["state_type"] for r in children.values()} == {"COMPLETED"}
+    with_tasks = {t["flow_run_id"] for t in task_runs}
+    assert all(r["id"] in with_tasks for r in children.values())
