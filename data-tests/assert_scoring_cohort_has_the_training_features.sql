@@ -11,7 +11,9 @@ training as (
     where
         table_schema = '{{ ref("ml_features").schema }}'
         and table_name = '{{ ref("ml_features").identifier }}'
-        and column_name not in ('inspection_id', 'establishment_id', 'license_number', 'inspection_date')
+        and column_name not in (
+            'inspection_id', 'establishment_id', 'license_number', 'inspection_date', 'loaded_at'
+        )
 ),
 
 scoring as (

@@ -76,29 +76,36 @@ scope_markers as (
 {%- endmacro %}
 
 {#- The upstream rows an incremental run recomputes: the scope establishments' and the changed
-    inspections'; `true` on a full build, so a model filters with one unconditional predicate.
-    Column references are unqualified: use it in a select from one table. -#}
-{% macro in_establishment_scope() -%}
+    inspections', plus the inspection ids in CTE `also` when given; `true` on a full build, so a model
+    filters with one unconditional predicate. Column references are unqualified: use it in a select
+    from one table. -#}
+{% macro in_establishment_scope(also=none) -%}
     {%- if is_incremental() -%}
-        {{ return(adapter.dispatch('in_establishment_scope', 'canvass')()) }}
+        {{ return(adapter.dispatch('in_establishment_scope', 'canvass')(also)) }}
     {%- else -%}
         {{ return('true') }}
     {%- endif -%}
 {%- endmacro %}
 
-{% macro default__in_establishment_scope() -%}
+{% macro default__in_establishment_scope(also) -%}
     (
         establishment_id in (select scope_establishments.establishment_id from scope_establishments)
         or inspection_id in (select changed.inspection_id from changed)
+        {%- if also %}
+        or inspection_id in (select {{ also }}.inspection_id from {{ also }})
+        {%- endif %}
     )
 {%- endmacro %}
 
-{#- Postgres: `= any(array(...))` lets both conditions use their indexes (a BitmapOr) instead of a
-    full scan of the upstream table with two hashed subplans. -#}
-{% macro postgres__in_establishment_scope() -%}
+{#- Postgres: `= any(array(...))` lets every condition use its index (a BitmapOr) instead of a
+    full scan of the upstream table with hashed subplans. -#}
+{% macro postgres__in_establishment_scope(also) -%}
     (
         establishment_id = any(array(select scope_establishments.establishment_id from scope_establishments))
         or inspection_id = any(array(select changed.inspection_id from changed))
+        {%- if also %}
+        or inspection_id = any(array(select {{ also }}.inspection_id from {{ also }}))
+        {%- endif %}
     )
 {%- endmacro %}
 
