@@ -149,22 +149,12 @@ def _hand(url: str) -> float:
 
 
 def _differences(url: str) -> tuple[int, int]:
-    """Rows only in the hand table, rows only in marts.ml_features (over the hand table's columns:
-    ml_features also keeps loaded_at, its incremental watermark)."""
-    query = "select count(*) from (select {cols} from {} except all select {cols} from {}) as d"
+    """Rows only in the hand table, rows only in marts.ml_features."""
+    query = "select count(*) from (table {} except all table {}) as d"
     with psycopg.connect(url) as conn:
-        columns = [
-            r[0]
-            for r in conn.execute(
-                "select column_name from information_schema.columns "
-                "where table_schema = 'public' and table_name = 'hand_features' "
-                "order by ordinal_position"
-            ).fetchall()
-        ]
-        cols = sql.SQL(", ").join(sql.Identifier(c) for c in columns)
         hand, dbt = sql.SQL("public.hand_features"), sql.SQL("marts.ml_features")
-        only_hand = conn.execute(sql.SQL(query).format(hand, dbt, cols=cols)).fetchone()[0]
-        only_dbt = conn.execute(sql.SQL(query).format(dbt, hand, cols=cols)).fetchone()[0]
+        only_hand = conn.execute(sql.SQL(query).format(hand, dbt)).fetchone()[0]
+        only_dbt = conn.execute(sql.SQL(query).format(dbt, hand)).fetchone()[0]
     return only_hand, only_dbt
 
 

@@ -11,9 +11,7 @@ training as (
     where
         table_schema = '{{ ref("ml_features").schema }}'
         and table_name = '{{ ref("ml_features").identifier }}'
-        and column_name not in (
-            'inspection_id', 'establishment_id', 'license_number', 'inspection_date', 'loaded_at'
-        )
+        and column_name not in ('inspection_id', 'establishment_id', 'license_number', 'inspection_date')
 ),
 
 scoring as (

@@ -116,18 +116,13 @@
         {{ h }}.last_result,
         cast({{ h }}.fails_1y as {{ dbt.type_float() }}) / nullif({{ h }}.outcomes_1y, 0) as fail_rate_1y,
         cast({{ h }}.fails_3y as {{ dbt.type_float() }}) / nullif({{ h }}.outcomes_3y, 0) as fail_rate_3y,
-        {{ canvass.area_rate(point ~ '.zip', zip_rates) }} as zip_fail_rate_365d,
-        {{ canvass.area_rate(point ~ '.facility_group', group_rates) }} as facility_group_fail_rate_365d,
+        case
+            when {{ point }}.zip is not null
+                then cast({{ zip_rates }}.fails_1y as {{ dbt.type_float() }}) / nullif({{ zip_rates }}.outcomes_1y, 0)
+        end as zip_fail_rate_365d,
+        cast({{ group_rates }}.fails_1y as {{ dbt.type_float() }})
+        / nullif({{ group_rates }}.outcomes_1y, 0) as facility_group_fail_rate_365d,
         {{ dbt.datediff(h ~ '.first_seen_date', as_of, 'day') }} as days_since_first_seen,
         cast(extract(month from {{ as_of }}) as integer) as inspection_month,
         {{ canvass.iso_weekday(as_of) }} as inspection_weekday
-{%- endmacro %}
-
-{#- An area's fail rate over the 365 days before a date, from the row of int_inspections__area_fail_rates
-    joined as `rates` on (`area_column`, date); null without an area or without outcomes. -#}
-{% macro area_rate(area_column, rates) -%}
-    case
-        when {{ area_column }} is not null
-            then cast({{ rates }}.fails_1y as {{ dbt.type_float() }}) / nullif({{ rates }}.outcomes_1y, 0)
-    end
 {%- endmacro %}

@@ -76,36 +76,29 @@ scope_markers as (
 {%- endmacro %}
 
 {#- The upstream rows an incremental run recomputes: the scope establishments' and the changed
-    inspections', plus the inspection ids in CTE `also` when given; `true` on a full build, so a model
-    filters with one unconditional predicate. Column references are unqualified: use it in a select
-    from one table. -#}
-{% macro in_establishment_scope(also=none) -%}
+    inspections'; `true` on a full build, so a model filters with one unconditional predicate.
+    Column references are unqualified: use it in a select from one table. -#}
+{% macro in_establishment_scope() -%}
     {%- if is_incremental() -%}
-        {{ return(adapter.dispatch('in_establishment_scope', 'canvass')(also)) }}
+        {{ return(adapter.dispatch('in_establishment_scope', 'canvass')()) }}
     {%- else -%}
         {{ return('true') }}
     {%- endif -%}
 {%- endmacro %}
 
-{% macro default__in_establishment_scope(also) -%}
+{% macro default__in_establishment_scope() -%}
     (
         establishment_id in (select scope_establishments.establishment_id from scope_establishments)
         or inspection_id in (select changed.inspection_id from changed)
-        {%- if also %}
-        or inspection_id in (select {{ also }}.inspection_id from {{ also }})
-        {%- endif %}
     )
 {%- endmacro %}
 
-{#- Postgres: `= any(array(...))` lets every condition use its index (a BitmapOr) instead of a
-    full scan of the upstream table with hashed subplans. -#}
-{% macro postgres__in_establishment_scope(also) -%}
+{#- Postgres: `= any(array(...))` lets both conditions use their indexes (a BitmapOr) instead of a
+    full scan of the upstream table with two hashed subplans. -#}
+{% macro postgres__in_establishment_scope() -%}
     (
         establishment_id = any(array(select scope_establishments.establishment_id from scope_establishments))
         or inspection_id = any(array(select changed.inspection_id from changed))
-        {%- if also %}
-        or inspection_id = any(array(select {{ also }}.inspection_id from {{ also }}))
-        {%- endif %}
     )
 {%- endmacro %}
 

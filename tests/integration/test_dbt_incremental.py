@@ -30,8 +30,6 @@ E = ("Diner E", 5005, "Restaurant", "Risk 1 (High)", "5 E St", "60603")
 F = ("Bar F", 6006, "Tavern", "Risk 3 (Low)", "6 F St", "60699")
 G = ("Deli G", 7007, "Restaurant", "Risk 1 (High)", "7 G St", "60603")
 H = ("Bakery H", 8008, "Bakery", "Risk 2 (Medium)", "8 H St", "60602")
-# untouched by the second batch, but in 61's zip and facility group within 365 days after it
-I = ("Grill I", 9009, "Restaurant", "Risk 1 (High)", "9 I St", "60601")  # noqa: E741
 NOBODY = (None, None, "Restaurant", "Risk 1 (High)", None, "60601")
 
 V1 = "3. MANAGEMENT, FOOD EMPLOYEE - Comments: no policy | 33. PROPER COOLING METHODS - Comments: a"
@@ -55,7 +53,6 @@ FIRST_ROWS = [
     (71, *F, "2019-06-01", "Canvass", "Pass", None),
     (72, *F, "2020-06-01", "Canvass", "Fail", V1),
     (91, *H, "2021-07-01", "Canvass", "Pass", None),
-    (101, *I, "2020-09-01", "Canvass", "Pass", None),
 ]
 
 NEW_ROWS = [
@@ -128,7 +125,6 @@ def builds(warehouse_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
         before = {
             "staging": _row_versions(url, "staging.stg_chicago__inspections"),
             "history": _row_versions(url, "intermediate.int_inspections__history"),
-            "features": _row_versions(url, "marts.ml_features"),
         }
         with psycopg.connect(url) as conn:
             _second_batch(conn)
@@ -136,7 +132,6 @@ def builds(warehouse_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
         after = {
             "staging": _row_versions(url, "staging.stg_chicago__inspections"),
             "history": _row_versions(url, "intermediate.int_inspections__history"),
-            "features": _row_versions(url, "marts.ml_features"),
         }
         with psycopg.connect(url) as conn:
             conn.execute("create schema incremental_snapshot")
@@ -191,27 +186,10 @@ def test_the_second_build_saw_every_change(builds: dict) -> None:
 
 def test_the_second_build_rewrote_only_the_touched_establishments(builds: dict) -> None:
     """Rows of establishments no change touched keep their row version: the build was incremental."""
-    for model in ("staging", "history", "features"):
+    for model in ("staging", "history"):
         before, after = builds["before"][model], builds["after"][model]
         untouched = {i for i, (establishment, _) in before.items() if establishment == "6006"}
         touched = {i for i, (establishment, _) in before.items() if establishment == "1001"}
         assert untouched and touched
         assert all(after[i][1] == before[i][1] for i in untouched), model
         assert all(after[i][1] != before[i][1] for i in touched), model
-
-
-def test_features_follow_area_rates_that_moved(builds: dict) -> None:
-    """61 (no establishment, zip 60601, restaurant) was corrected from fail to pass: the zip and
-    facility-group rates of I's inspection two months later moved, so ml_features rewrote that row
-    although nothing about I changed; staging and the history kept it."""
-    before, after = builds["before"], builds["after"]
-    assert after["staging"][101][1] == before["staging"][101][1]
-    assert after["history"][101][1] == before["history"][101][1]
-    assert after["features"][101][1] != before["features"][101][1]
-    with psycopg.connect(builds["url"]) as conn:
-        rate = conn.execute(
-            "select zip_fail_rate_365d from incremental_snapshot.ml_features "
-            "where inspection_id = 101"
-        ).fetchone()[0]
-    # zip 60601 before 2020-09-01: 11 fail, 12 pass, 21 pass, 22 fail, 61 now a pass
-    assert rate == pytest.approx(2 / 5)
