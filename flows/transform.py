@@ -10,7 +10,26 @@ from prefect import flow, get_run_logger, task
 from prefect.runtime import flow_run
 
 from warehouse.db import connect
-from warehouse.dbt import DbtFailed, record_invocation, run_dbt
+from warehouse.dbt import DbtFailed, record_invocation, run_dbt, tables_without_watermark
+from warehouse.settings import get_settings
+
+
+@task
+def needs_full_refresh() -> bool:
+    """True when a model's table predates its incremental materialisation (no loaded_at)."""
+    settings = get_settings()
+    manifest = settings.dbt_target_dir / "manifest.json"
+    if not manifest.exists():
+        run_dbt(["parse", "--quiet"], settings)
+    with connect() as conn:
+        stale = tables_without_watermark(conn, manifest)
+    if stale:
+        get_run_logger().warning(
+            "%s built before incremental materialisation: rebuilding everything once "
+            "(dbt build --full-refresh)",
+            ", ".join(stale),
+        )
+    return bool(stale)
 
 
 @task
@@ -42,4 +61,6 @@ def dbt_build(as_of_date: date | None = None, full_refresh: bool = False) -> dic
 @flow(name="transform")
 def transform(as_of_date: date | None = None, full_refresh: bool = False) -> dict[str, Any]:
     """Build and test the warehouse: staging, intermediate and marts."""
+    if not full_refresh:
+        full_refresh = needs_full_refresh()
     return dbt_build(as_of_date, full_refresh)

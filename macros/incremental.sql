@@ -19,8 +19,19 @@
     inspection that left an establishment), which plain delete+insert on the new rows cannot do.
 -#}
 
-{#- The newest raw load time `relation` has processed ('-infinity' when empty). -#}
+{#- The newest raw load time `relation` has processed ('-infinity' when empty). A table built before
+    its model became incremental has no loaded_at: say how to rebuild it instead of failing in SQL. -#}
 {% macro loaded_watermark(relation) -%}
+    {%- if execute -%}
+        {%- set columns = adapter.get_columns_in_relation(relation) | map(attribute='name') | list -%}
+        {%- if columns and 'loaded_at' not in columns -%}
+            {{ exceptions.raise_compiler_error(
+                relation ~ " was built before its model became incremental (it has no loaded_at "
+                ~ "column): rebuild it once with `canvass transform --full-refresh` or "
+                ~ "`dbt build --full-refresh`"
+            ) }}
+        {%- endif -%}
+    {%- endif -%}
     (select coalesce(max(loaded_at), cast('-infinity' as timestamptz)) from {{ relation }})
 {%- endmacro %}
 

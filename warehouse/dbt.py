@@ -86,6 +86,36 @@ def run_dbt(
     return DbtInvocation(" ".join(args), bool(result.success), run_results, error)
 
 
+def tables_without_watermark(conn: psycopg.Connection, manifest_path: Path) -> list[str]:
+    """Tables of incremental models (per dbt's manifest) that exist without their `loaded_at`
+    watermark: built before the model became incremental, they need one full refresh."""
+    if not manifest_path.exists():
+        return []
+    nodes = json.loads(manifest_path.read_text())["nodes"].values()
+    incremental = [
+        f"{node['schema']}.{node.get('alias') or node['name']}"
+        for node in nodes
+        if node["resource_type"] == "model" and node["config"].get("materialized") == "incremental"
+    ]
+    rows = conn.execute(
+        """
+        select tables.table_schema || '.' || tables.table_name
+        from information_schema.tables as tables
+        where tables.table_schema || '.' || tables.table_name = any(%s)
+            and not exists (
+                select 1
+                from information_schema.columns as columns
+                where columns.table_schema = tables.table_schema
+                    and columns.table_name = tables.table_name
+                    and columns.column_name = 'loaded_at'
+            )
+        order by 1
+        """,
+        [incremental],
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
 def record_invocation(
     conn: psycopg.Connection, invocation: DbtInvocation, flow_run_id: uuid.UUID | None = None
 ) -> uuid.UUID | None:

@@ -17,7 +17,7 @@ import psycopg
 
 from warehouse.dbt import run_dbt
 from warehouse.scratch import scratch_database
-from warehouse.settings import get_settings, parse_database_url
+from warehouse.settings import Settings, get_settings, parse_database_url
 
 # The raw columns a hand-made row gives, in this order.
 RAW_COLUMNS = (
@@ -57,9 +57,13 @@ def insert_raw(conn: psycopg.Connection, rows: Sequence[tuple], batch: uuid.UUID
         )
 
 
+def settings_for(url: str) -> Settings:
+    """The environment's settings, pointed at the database at `url`."""
+    return dataclasses.replace(get_settings(), database_url=url)
+
+
 def dbt(args: list[str], url: str, target: Path) -> None:
     """Run dbt against the database at `url`; fail with the failing nodes when it does not succeed."""
-    settings = dataclasses.replace(get_settings(), database_url=url)
-    invocation = run_dbt(args, settings, target_path=target)
+    invocation = run_dbt(args, settings_for(url), target_path=target)
     failures = [f"{r['unique_id']}: {r['status']} {r.get('message')}" for r in invocation.failures]
     assert invocation.success, f"dbt {' '.join(args)} failed: {invocation.error or failures}"
