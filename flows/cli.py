@@ -461,20 +461,32 @@ def docs(
     console.print(f"dbt docs site in {site}")
     if generate_only:
         return
-    console.print(f"Serving dbt docs on http://127.0.0.1:{port} (Ctrl-C to stop)")
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "http.server",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--directory",
-            str(site),
-        ],
-        check=False,
-    )
+    _serve_directory(site, port, "dbt docs")
+
+
+def _serve_directory(directory: Path, port: int, what: str) -> None:
+    """Serve `directory` over HTTP on 127.0.0.1 in this process until Ctrl-C or a signal, so
+    stopping the command stops the server (no child process is left behind)."""
+    from functools import partial
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    class QuietHandler(SimpleHTTPRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the stdlib's name
+            logging.getLogger("canvass.http").debug(format, *args)
+
+    try:
+        server = ThreadingHTTPServer(
+            ("127.0.0.1", port), partial(QuietHandler, directory=str(directory))
+        )
+    except OSError as err:
+        console.print(f"[red]Cannot serve {what} on port {port}[/]: {err.strerror}; try --port")
+        raise typer.Exit(1) from err
+    console.print(f"Serving {what} on http://127.0.0.1:{port} (Ctrl-C to stop)")
+    with server:
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            console.print("stopped")
 
 
 @app.command()

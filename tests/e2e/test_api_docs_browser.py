@@ -6,13 +6,11 @@ makes is recorded, and any that leaves 127.0.0.1 is aborted and fails the test.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from support.served import CHROMIUM, CHROMIUM_ARGS, free_port, require_browser, serving
+from support.served import CHROMIUM, CHROMIUM_ARGS, canvass_serving, require_browser
 
 pytestmark = pytest.mark.browser
 
@@ -20,12 +18,8 @@ pytestmark = pytest.mark.browser
 @pytest.fixture(scope="module")
 def api_url(warehouse_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     require_browser()
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    log_path = tmp_path_factory.mktemp("api") / "server.log"
-    canvass = str(Path(sys.executable).with_name("canvass"))
-    command = [canvass, "api", "--host", "127.0.0.1", "--port", str(port)]
-    with serving(command, f"{url}/openapi.json", log_path):
+    log_dir = tmp_path_factory.mktemp("api")
+    with canvass_serving(["api", "--host", "127.0.0.1"], "/openapi.json", log_dir) as url:
         yield url
 
 

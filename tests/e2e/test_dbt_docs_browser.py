@@ -9,13 +9,11 @@ marts it depends on.
 from __future__ import annotations
 
 import json
-import sys
 import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from support.served import CHROMIUM, CHROMIUM_ARGS, free_port, require_browser, serving
+from support.served import CHROMIUM, CHROMIUM_ARGS, canvass_serving, require_browser
 
 pytestmark = pytest.mark.browser
 
@@ -23,11 +21,8 @@ pytestmark = pytest.mark.browser
 @pytest.fixture(scope="module")
 def docs_url(warehouse_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     require_browser()
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    log_path = tmp_path_factory.mktemp("dbt-docs") / "server.log"
-    canvass = str(Path(sys.executable).with_name("canvass"))
-    with serving([canvass, "docs", "--port", str(port)], f"{url}/manifest.json", log_path):
+    log_dir = tmp_path_factory.mktemp("dbt-docs")
+    with canvass_serving(["docs"], "/manifest.json", log_dir) as url:
         yield url
 
 

@@ -6,13 +6,15 @@ Browser tests never download a browser: Debian's Chromium at /usr/bin/chromium, 
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import pytest
@@ -64,6 +66,7 @@ def serving(
             env=env if env is not None else dict(os.environ),
             stdout=log,
             stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: teardown stops its children too
         )
     try:
         try:
@@ -72,9 +75,26 @@ def serving(
             raise RuntimeError(f"{exc}\n{log_path.read_text(errors='replace')}") from exc
         yield
     finally:
-        process.terminate()
+        _signal_group(process, signal.SIGTERM)
         try:
             process.wait(timeout=15)
         except subprocess.TimeoutExpired:
-            process.kill()
+            _signal_group(process, signal.SIGKILL)
             process.wait(timeout=15)
+
+
+def _signal_group(process: subprocess.Popen[bytes], sig: signal.Signals) -> None:
+    with suppress(ProcessLookupError):
+        os.killpg(process.pid, sig)
+
+
+@contextmanager
+def canvass_serving(command: Sequence[str], ready_path: str, log_dir: Path) -> Iterator[str]:
+    """Run `canvass <command> --port <free port>` until `ready_path` answers; yield its base URL."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    canvass = str(Path(sys.executable).with_name("canvass"))
+    with serving(
+        [canvass, *command, "--port", str(port)], url + ready_path, log_dir / "server.log"
+    ):
+        yield url
