@@ -45,7 +45,7 @@ def dbt_build(as_of_date: date | None = None, full_refresh: bool = False) -> dic
     run_id = flow_run.get_id()
     with connect() as conn:
         record_invocation(conn, invocation, uuid.UUID(run_id) if run_id else None)
-    results = (invocation.run_results or {}).get("results", [])
+    results = invocation.results
     counts: dict[str, int] = {}
     for r in results:
         counts[r["status"]] = counts.get(r["status"], 0) + 1
