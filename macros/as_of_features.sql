@@ -69,6 +69,33 @@
 {%- endmacro %}
 
 {#-
+    The per-day counts area_fail_rates windows over, from a relation or CTE `inspections` with zip,
+    facility_group, inspection_date and is_failed: one row per zip and day, one per facility group and
+    day (area_type, area_id, outcome_date, fails, outcomes). The one definition training
+    (int_inspections__area_fail_rates) and scoring (ml_scoring_cohort) share.
+-#}
+{% macro area_daily_outcomes(inspections) -%}
+    select
+        'zip' as area_type,
+        zip as area_id,
+        inspection_date as outcome_date,
+        count(case when is_failed then 1 end) as fails,
+        count(is_failed) as outcomes
+    from {{ inspections }}
+    where zip is not null
+    group by zip, inspection_date
+    union all
+    select
+        'facility_group' as area_type,
+        facility_group as area_id,
+        inspection_date as outcome_date,
+        count(case when is_failed then 1 end) as fails,
+        count(is_failed) as outcomes
+    from {{ inspections }}
+    group by facility_group, inspection_date
+{%- endmacro %}
+
+{#-
     Fail rates of an area (a zip, a facility group) over the 365 days before each date, from
     strictly earlier dates. `daily` names a relation or CTE with one row per area and day:
         area_type, area_id, outcome_date (date), fails, outcomes

@@ -15,24 +15,7 @@ inspections as (
 ),
 
 daily as (
-    select
-        'zip' as area_type,
-        zip as area_id,
-        inspection_date as outcome_date,
-        count(case when is_failed then 1 end) as fails,
-        count(is_failed) as outcomes
-    from inspections
-    where zip is not null
-    group by zip, inspection_date
-    union all
-    select
-        'facility_group' as area_type,
-        facility_group as area_id,
-        inspection_date as outcome_date,
-        count(case when is_failed then 1 end) as fails,
-        count(is_failed) as outcomes
-    from inspections
-    group by facility_group, inspection_date
+    {{ canvass.area_daily_outcomes('inspections') }}
 ),
 
 rates as (

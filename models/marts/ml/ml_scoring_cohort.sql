@@ -149,24 +149,7 @@ due_areas as (
 
 area_daily as (
     -- every inspection before as_of_date by zip and by facility group, and a point at as_of_date
-    select
-        'zip' as area_type,
-        zip as area_id,
-        inspection_date as outcome_date,
-        count(case when is_failed then 1 end) as fails,
-        count(is_failed) as outcomes
-    from known_before
-    where zip is not null
-    group by zip, inspection_date
-    union all
-    select
-        'facility_group' as area_type,
-        facility_group as area_id,
-        inspection_date as outcome_date,
-        count(case when is_failed then 1 end) as fails,
-        count(is_failed) as outcomes
-    from known_before
-    group by facility_group, inspection_date
+    {{ canvass.area_daily_outcomes('known_before') }}
     union all
     select distinct
         'zip' as area_type,
