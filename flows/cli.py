@@ -16,6 +16,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from flows.sources.demo import DEMO_ESTABLISHMENTS, DEMO_SEED
 from warehouse.settings import get_settings
 
 app = typer.Typer(
@@ -58,7 +59,7 @@ _LEADERBOARD_COLUMNS = {
     "recall_at_10": "recall@10%",
     "roc_auc": "ROC AUC",
     "days_earlier": "days earlier",
-    "fnr_parity_share": "FNR parity",
+    "parity_share": "parity share",
     "selected_by": "selected by",
 }
 
@@ -102,8 +103,10 @@ def _ui_answers(port: int) -> bool:
 
 @app.command()
 def demo(
-    establishments: Annotated[int, typer.Option(help="How many demo establishments.")] = 1500,
-    seed: Annotated[int, typer.Option(help="Seed of the demo generator.")] = 42,
+    establishments: Annotated[
+        int, typer.Option(help="How many demo establishments.")
+    ] = DEMO_ESTABLISHMENTS,
+    seed: Annotated[int, typer.Option(help="Seed of the demo generator.")] = DEMO_SEED,
 ) -> None:
     """Generate demo data (a Chicago-style CSV export) and run the whole pipeline on it."""
     from flows.sources.demo import generate_inspections, write_export_csv
@@ -382,7 +385,7 @@ def models(
     report: Annotated[Path | None, typer.Option(help="Where to write the HTML report.")] = None,
 ) -> None:
     """Print the model leaderboard (with baselines) and write the HTML report."""
-    from ml.report import leaderboard, write_html
+    from ml.report import leaderboard, leaderboard_rows, write_html
     from warehouse.db import connect
 
     settings = get_settings()
@@ -394,22 +397,7 @@ def models(
     if frame.empty:
         console.print("No models yet: run [bold]canvass run[/] first.")
         raise typer.Exit(1)
-    rows = [
-        {
-            "kind": r["kind"],
-            "model_group_id": r["model_group_id"] or r["name"],
-            "algorithm": r["name"],
-            "precision_at_5": r.get("precision@5_pct"),
-            "precision_at_10": r.get("precision@10_pct"),
-            "precision_at_20": r.get("precision@20_pct"),
-            "recall_at_10": r.get("recall@10_pct"),
-            "roc_auc": r.get("roc_auc"),
-            "days_earlier": r.get("days_earlier"),
-            "fnr_parity_share": r.get("fnr_parity_share"),
-            "selected_by": r.get("selected_by"),
-        }
-        for r in frame.to_dict("records")
-    ]
+    rows = leaderboard_rows(frame)
     console.print(_leaderboard_table(rows, "Leaderboard (averaged over the test windows)"))
     console.print(f"Report: {path}")
 

@@ -7,7 +7,6 @@ any point can simply be run again and converges to the same `raw`.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -16,11 +15,30 @@ from typing import Any
 import pandas as pd
 from prefect import flow, get_run_logger, task
 
-from warehouse import batches, landing
-from warehouse.db import connect
+from flows.sources.demo import DEMO_ESTABLISHMENTS, DEMO_SEED
+from warehouse import batches
+from warehouse.datasets import FOOD_INSPECTIONS
+from warehouse.landing import LandedFile
+from warehouse.load import LoadResult
 from warehouse.settings import get_settings
 
-SOCRATA_URL = "https://data.cityofchicago.org/resource/4ijn-s7e5.json"
+SOCRATA_URL = FOOD_INSPECTIONS.socrata_url
+
+
+@dataclass(frozen=True)
+class Window:
+    """Inspection dates to keep, [since, until); None leaves that side open."""
+
+    since: date | None = None
+    until: date | None = None
+
+
+@dataclass(frozen=True)
+class Landed:
+    """What landing hands the load: the file, and the newest `:updated_at` the fetch saw."""
+
+    file: LandedFile
+    max_updated_at: datetime | None = None
 
 
 @dataclass
@@ -83,37 +101,18 @@ def open_source(
 
 
 @task(retries=2, retry_delay_seconds=[5, 30])
-def land(
-    source: str,
-    batch_id: uuid.UUID,
-    since: date | None,
-    until: date | None,
-    updated_since: datetime | None,
-    demo: dict[str, Any],
-) -> dict[str, Any]:
-    """Fetch from the source and write the batch's Parquet file (idempotent per attempt)."""
-    settings = get_settings()
-    fetch = open_source(source, since, until, updated_since, **demo)
-    url = landing.batch_url(settings.landing_url, batch_id, datetime.now(UTC).date())
-    landed = landing.write_batch(fetch.frames, url)
+def land(batch: batches.Batch, source: str, window: Window, demo: dict[str, Any]) -> Landed:
+    """Fetch from the source and write the batch's Parquet file (a retry writes it afresh)."""
+    fetch = open_source(source, window.since, window.until, batch.updated_since, **demo)
+    landed = batches.land(batch, fetch.frames)
     pages = fetch.state.get("pages")
-    return {
-        "url": landed.url,
-        "rows": landed.rows,
-        "bytes": landed.bytes,
-        "sha256": landed.sha256,
-        "max_updated_at": getattr(pages, "max_updated_at", None),
-    }
+    return Landed(landed, getattr(pages, "max_updated_at", None))
 
 
 @task
-def load(batch_id: uuid.UUID, watermark_key: str, landed: dict[str, Any]) -> dict[str, Any]:
+def load(batch: batches.Batch, landed: Landed) -> LoadResult:
     """Load the landed file into raw (one transaction; see warehouse.batches.load_landed_batch)."""
-    with connect() as conn:
-        result = batches.load_landed_batch(
-            conn, batch_id, watermark_key, landed["url"], landed["sha256"], landed["max_updated_at"]
-        )
-    return result.as_dict()
+    return batches.load(batch, landed.file, landed.max_updated_at)
 
 
 def previous_week(today: date) -> tuple[date, date]:
@@ -128,8 +127,8 @@ def ingest(
     since: date | None = None,
     until: date | None = None,
     last_week: bool = False,
-    demo_establishments: int = 1500,
-    demo_seed: int = 42,
+    demo_establishments: int = DEMO_ESTABLISHMENTS,
+    demo_seed: int = DEMO_SEED,
 ) -> dict[str, Any]:
     """Fetch one batch from `source` (demo, a Socrata resource URL, or an export file) into raw.
 
@@ -140,59 +139,38 @@ def ingest(
     kind = source_kind(source)
     if last_week:
         since, until = previous_week(datetime.now(UTC).date())
-    batch_id = uuid.uuid4()
-    parameters = {"source": source, "since": since, "until": until, "kind": kind}
+    parameters: dict[str, Any] = {"source": source, "since": since, "until": until, "kind": kind}
+    demo = {}
     if kind == "demo":
         parameters |= {"demo_establishments": demo_establishments, "demo_seed": demo_seed}
-    with connect() as conn:
-        _, updated_since = batches.get_watermark(conn, source)
-        if kind != "socrata" or since or until:
-            updated_since = None
-        parameters["updated_since"] = updated_since
-        batches.start_batch(conn, batch_id, source, parameters)
+        demo = {"n_establishments": demo_establishments, "seed": demo_seed}
+    incremental = kind == "socrata" and not (since or until)
+    batch = batches.begin(source, parameters, incremental=incremental)
     logger.info(
         "batch %s from %s (since=%s until=%s updated_since=%s)",
-        batch_id,
+        batch.batch_id,
         source,
         since,
         until,
-        updated_since,
+        batch.updated_since,
     )
     try:
-        landed = land(
-            source,
-            batch_id,
-            since,
-            until,
-            updated_since,
-            {"n_establishments": demo_establishments, "seed": demo_seed} if kind == "demo" else {},
-        )
+        landed = land(batch, source, Window(since, until), demo)
+        logger.info("landed %s rows in %s", landed.file.rows, landed.file.url)
+        counts = load(batch, landed)
     except Exception as err:
-        with connect() as conn:
-            batches.fail_batch(conn, batch_id, err)
+        batches.fail(batch, err)
         raise
-    with connect() as conn:
-        batches.record_landing(
-            conn,
-            batch_id,
-            landed["url"],
-            landed["rows"],
-            landed["bytes"],
-            landed["sha256"],
-            landed["rows"],
-        )
-    logger.info("landed %s rows in %s", landed["rows"], landed["url"])
-    counts = load(batch_id, source, landed)
     logger.info(
         "loaded batch %s: %s inserted, %s updated, %s unchanged, %s duplicates, %s rejected",
-        batch_id,
-        counts["rows_inserted"],
-        counts["rows_updated"],
-        counts["rows_unchanged"],
-        counts["rows_duplicate"],
-        counts["rows_rejected"],
+        batch.batch_id,
+        counts.rows_inserted,
+        counts.rows_updated,
+        counts.rows_unchanged,
+        counts.rows_duplicate,
+        counts.rows_rejected,
     )
-    return {"batch_id": str(batch_id), "landing": landed["url"], **counts}
+    return {"batch_id": str(batch.batch_id), "landing": landed.file.url, **counts.as_dict()}
 
 
 WEEKLY_CRON = (

@@ -12,6 +12,7 @@ from prefect.runtime import flow_run
 
 from flows.ingest import ingest
 from flows.score import score
+from flows.sources.demo import DEMO_ESTABLISHMENTS, DEMO_SEED
 from flows.train import train
 from flows.transform import transform
 from warehouse.db import connect
@@ -31,8 +32,8 @@ def pipeline(
     until: date | None = None,
     experiment: Path | None = None,
     quick: bool = False,
-    demo_establishments: int = 1500,
-    demo_seed: int = 42,
+    demo_establishments: int = DEMO_ESTABLISHMENTS,
+    demo_seed: int = DEMO_SEED,
 ) -> dict[str, Any]:
     """The whole data product: load, build and test the warehouse, train and select, score."""
     logger = get_run_logger()

@@ -1,37 +1,33 @@
 """Flow `train`: temporal cross-validation of the model grid, bias audit, selection, deployment.
 
-Tasks are thin wrappers over `ml/`: load the labelled feature rows from the marts, cut the
-temporal splits, train (or reuse) every model group on every window with its baselines, select a
-group by the configured rules under the fairness constraint, retrain it on every labelled row as
-the deployed model, and write the HTML report. Models already in the registry with an intact
-artifact are reused, so re-running with the same config and data trains nothing.
+Tasks are thin wrappers over `ml/`, each opening its own connection and receiving plain values:
+load the labelled feature rows (`ml.frames`), cut the temporal splits, train (or reuse) every model
+group on every window with its baselines (`ml.experiment`), choose a group by the configured rules
+under the fairness constraint and deploy it (`ml.deploy`), and write the report and summary
+(`ml.report`). Models already in the registry with an intact artifact are reused, so re-running with
+the same config and data trains nothing.
 """
 
 from __future__ import annotations
 
-import math
 import uuid
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import psycopg
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NONE
 from prefect.runtime import flow_run
-from psycopg import sql
 
+from ml import deploy as deployment
 from ml import experiment as ex
-from ml import plots, registry, report, selection
-from ml.bias import threshold_name
+from ml import frames, plots, registry, report
 from ml.config import ExperimentConfig, load_experiment
 from ml.splits import Split, make_splits
 from warehouse.db import connect
 from warehouse.runs import git_commit, recorded_run
 from warehouse.settings import get_settings
-
-LABEL_COLUMNS = ("is_failed", "has_critical_violation")
 
 
 @task(cache_policy=NONE)
@@ -53,26 +49,12 @@ def load_config(experiment: str, profile: str | None) -> ExperimentConfig:
 
 
 @task(retries=2, retry_delay_seconds=[2, 10], cache_policy=NONE)
-def load_training_frame(
-    conn: psycopg.Connection, config: ExperimentConfig, until: date | None
-) -> pd.DataFrame:
+def load_training_frame(config: ExperimentConfig, until: date | None) -> pd.DataFrame:
     """marts.ml_features joined to marts.ml_labels (inspections before `until` when given)."""
-    feature_cols = list(dict.fromkeys([*config.features, "risk_level", "prior_fails"]))
-    query = sql.SQL(
-        "select f.inspection_id, f.establishment_id, f.inspection_date, {features}, {labels} "
-        "from marts.ml_features as f "
-        "inner join marts.ml_labels as l on l.inspection_id = f.inspection_id "
-        "where (%s::date is null or f.inspection_date < %s::date) "
-        "order by f.inspection_date, f.inspection_id"
-    ).format(
-        features=sql.SQL(", ").join(sql.Identifier("f", c) for c in feature_cols),
-        labels=sql.SQL(", ").join(sql.Identifier("l", c) for c in LABEL_COLUMNS),
-    )
-    frame = registry.read_frame(conn, query.as_string(conn), [until, until])
-    get_run_logger().info("loaded %d labelled inspections", len(frame))
-    if frame.empty:
-        raise ValueError("marts.ml_features has no labelled rows: run ingest and transform first")
+    with connect(autocommit=True) as conn:
+        frame = frames.training_frame(conn, config, until)
     ex.check_frame(frame, config)
+    get_run_logger().info("loaded %d labelled inspections", len(frame))
     return frame
 
 
@@ -90,27 +72,35 @@ def cut_splits(frame: pd.DataFrame, config: ExperimentConfig, reports_dir: Path)
 
 
 @task(cache_policy=NONE)
+def register(config: ExperimentConfig) -> str:
+    with connect(autocommit=True) as conn:
+        return registry.register_experiment(conn, config)
+
+
+@task(cache_policy=NONE)
 def train_window(
-    conn: psycopg.Connection,
     frame: pd.DataFrame,
     split: Split,
     config: ExperimentConfig,
     experiment_hash: str,
     artifacts_dir: Path,
     commit: str | None,
-) -> list[dict[str, Any]]:
+) -> list[ex.ModelResult]:
     """Train or reuse each model group on one window, evaluate, audit; evaluate the baselines."""
     logger = get_run_logger()
-    results = ex.train_window(
-        conn,
-        frame,
-        split,
-        config,
-        experiment_hash=experiment_hash,
-        artifacts_dir=artifacts_dir,
-        git_commit=commit,
-    )
-    baselines = ex.evaluate_baselines(conn, frame, split, config, experiment_hash=experiment_hash)
+    with connect(autocommit=True) as conn:
+        results = ex.train_window(
+            conn,
+            frame,
+            split,
+            config,
+            experiment_hash=experiment_hash,
+            artifacts_dir=artifacts_dir,
+            git_commit=commit,
+        )
+        baselines = ex.evaluate_baselines(
+            conn, frame, split, config, experiment_hash=experiment_hash
+        )
     key = ("precision@", config.selection.parameter)
     for r in results:
         logger.info(
@@ -126,93 +116,51 @@ def train_window(
         logger.info(
             "window %s baseline %s precision=%.3f", split.name, name, values.get(key, float("nan"))
         )
-    return [
-        {"model_id": r.model_id, "model_group_id": r.model_group_id, "reused": r.reused}
-        for r in results
-    ]
+    return results
 
 
 @task(cache_policy=NONE)
-def choose_group(
-    conn: psycopg.Connection, config: ExperimentConfig, experiment_hash: str
-) -> list[selection.Choice]:
-    evals = ex.evaluations_frame(conn, experiment_hash)
-    sel = config.selection
-    evals = evals[(evals["metric"] == sel.metric) & (evals["parameter"] == sel.parameter)]
-    parity = ex.parity_frame(
-        conn, experiment_hash, sel.fairness_metric, threshold_name(config.bias.top_k_percent)
-    )
-    choices = selection.select(evals, sel, parity)
-    for c in choices:
-        get_run_logger().info("rule %s chose %s: %s", c.rule, c.model_group_id[:12], c.reason)
-    return choices
+def keep_windows(experiment_hash: str, model_ids: list[str], splits: list[Split]) -> None:
+    """The experiment now describes this run's windows only (older links are dropped)."""
+    with connect(autocommit=True) as conn:
+        registry.prune_experiment(
+            conn, experiment_hash, model_ids, "cv", [s.test_start for s in splits]
+        )
 
 
 @task(cache_policy=NONE)
-def deploy(
-    conn: psycopg.Connection,
+def choose_and_deploy(
     frame: pd.DataFrame,
     config: ExperimentConfig,
     experiment_hash: str,
-    choices: list[selection.Choice],
     artifacts_dir: Path,
     commit: str | None,
-) -> str:
-    """Retrain the primary rule's group on all labelled rows; record selections and deployment."""
-    primary = next(c for c in choices if c.is_primary)
-    spec = next(
-        s
-        for s in config.grid
-        if registry.model_group_id(s, config.features, config.label) == primary.model_group_id
-    )
-    model_id, reused = ex.train_deployed(
-        conn,
-        frame,
-        spec,
-        config,
-        experiment_hash=experiment_hash,
-        artifacts_dir=artifacts_dir,
-        git_commit=commit,
-    )
-    registry.prune_experiment(conn, experiment_hash, [model_id], "deployed")
-    registry.write_selections(
-        conn,
-        experiment_hash,
-        [
-            {
-                "model_group_id": c.model_group_id,
-                "deployed_model_id": model_id if c.is_primary else None,
-                "rule": c.rule,
-                "metric": c.metric,
-                "value": c.value,
-                "reason": c.reason,
-            }
-            for c in choices
-        ],
-    )
-    registry.record_deployment(
-        conn, model_id, experiment_hash, primary.model_group_id, primary.rule
-    )
-    get_run_logger().info(
+) -> deployment.Deployment:
+    """Select a group by the configured rules; retrain it on all labelled rows and deploy it."""
+    logger = get_run_logger()
+    with connect(autocommit=True) as conn:
+        deployed = deployment.choose_and_deploy(
+            conn, frame, config, experiment_hash, artifacts_dir=artifacts_dir, git_commit=commit
+        )
+    for c in deployed.choices:
+        logger.info("rule %s chose %s: %s", c.rule, c.model_group_id[:12], c.reason)
+    logger.info(
         "deployed %s (%s, %s)",
-        model_id,
-        spec.label(),
-        "reused" if reused else "trained on all rows",
+        deployed.model_id,
+        deployed.spec.label(),
+        "reused" if deployed.reused else "trained on all rows",
     )
-    return model_id
+    return deployed
 
 
 @task(cache_policy=NONE)
-def write_report(conn: psycopg.Connection, experiment_hash: str, reports_dir: Path) -> Path:
-    return report.write_html(conn, Path(reports_dir) / "models.html", experiment_hash)
-
-
-def _none_if_nan(value: Any) -> float | None:
-    try:
-        f = float(value)
-    except (TypeError, ValueError):
-        return None
-    return None if math.isnan(f) else round(f, 4)
+def write_report(
+    experiment_hash: str, deployed: deployment.Deployment, reports_dir: Path, **counts: int
+) -> dict[str, Any]:
+    """The HTML report, and the summary the CLI prints."""
+    with connect(autocommit=True) as conn:
+        path = report.write_html(conn, Path(reports_dir) / "models.html", experiment_hash)
+        return report.training_summary(conn, experiment_hash, deployed, path, **counts)
 
 
 @flow(name="train")
@@ -234,62 +182,32 @@ def train(
         connect(settings, autocommit=True) as conn,
         recorded_run(conn, "train", parameters, uuid.UUID(run_id) if run_id else None),
     ):
-        frame = load_training_frame(conn, config, until)
+        frame = load_training_frame(config, until)
         splits = cut_splits(frame, config, settings.reports_dir)
-        experiment_hash = registry.register_experiment(conn, config)
-        trained = reused = 0
-        model_ids: list[str] = []
-        for split in splits:
+        experiment_hash = register(config)
+        results = [
+            r
+            for split in splits
             for r in train_window(
-                conn, frame, split, config, experiment_hash, settings.artifacts_dir, commit
-            ):
-                reused += r["reused"]
-                trained += not r["reused"]
-                model_ids.append(r["model_id"])
-        registry.prune_experiment(
-            conn, experiment_hash, model_ids, "cv", [s.test_start for s in splits]
+                frame, split, config, experiment_hash, settings.artifacts_dir, commit
+            )
+        ]
+        keep_windows(experiment_hash, [r.model_id for r in results], splits)
+        deployed = choose_and_deploy(frame, config, experiment_hash, settings.artifacts_dir, commit)
+        reused = sum(r.reused for r in results)
+        summary = write_report(
+            experiment_hash,
+            deployed,
+            settings.reports_dir,
+            windows=len(splits),
+            models_trained=len(results) - reused,
+            models_reused=reused,
         )
-        choices = choose_group(conn, config, experiment_hash)
-        model_id = deploy(
-            conn, frame, config, experiment_hash, choices, settings.artifacts_dir, commit
-        )
-        report_path = write_report(conn, experiment_hash, settings.reports_dir)
-        board = report.leaderboard(conn, experiment_hash)
-    metric = f"{config.selection.metric}{config.selection.parameter}"
-    primary = next(c for c in choices if c.is_primary)
-    rows = []
-    for rec in board.to_dict("records"):
-        rows.append(
-            {
-                "kind": rec["kind"],
-                "model_group_id": rec["model_group_id"] or rec["name"],
-                "algorithm": rec["name"],
-                "precision_at_10": _none_if_nan(rec.get("precision@10_pct")),
-                metric: _none_if_nan(rec.get(metric)),
-                "days_earlier": _none_if_nan(rec.get("days_earlier")),
-            }
-        )
-    deployed_row = board[board["model_group_id"] == primary.model_group_id]
-    summary = {
-        "experiment_hash": experiment_hash,
-        "windows": len(splits),
-        "models_trained": trained,
-        "models_reused": reused,
-        "leaderboard": rows,
-        "baselines": {r["algorithm"]: r[metric] for r in rows if r["kind"] == "baseline"},
-        "selected_model_group_id": primary.model_group_id,
-        "deployed_model_id": model_id,
-        "selection_reason": f"{primary.rule}: {primary.reason}",
-        "days_earlier": None
-        if deployed_row.empty
-        else _none_if_nan(deployed_row.iloc[0].get("days_earlier")),
-        "report": str(report_path),
-    }
     logger.info(
         "trained %d, reused %d models; deployed %s; report %s",
-        trained,
-        reused,
-        model_id[:12],
-        report_path,
+        summary["models_trained"],
+        summary["models_reused"],
+        deployed.model_id[:12],
+        summary["report"],
     )
     return summary

@@ -14,29 +14,14 @@ import hashlib
 import importlib
 import itertools
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import MISSING, asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-DEFAULT_CATEGORICAL = ("facility_group", "inspection_type", "zip", "last_result")
-DEFAULT_NUMERIC = (
-    "risk_level",
-    "prior_inspections",
-    "prior_fails",
-    "prior_critical_violations",
-    "prior_serious_violations",
-    "days_since_last_inspection",
-    "days_since_last_fail",
-    "fail_rate_1y",
-    "fail_rate_3y",
-    "zip_fail_rate_365d",
-    "facility_group_fail_rate_365d",
-    "days_since_first_seen",
-    "inspection_month",
-    "inspection_weekday",
-)
+from ml import features as catalogue
+
 ALLOWED_ESTIMATORS = (
     "sklearn.linear_model.LogisticRegression",
     "sklearn.ensemble.RandomForestClassifier",
@@ -109,13 +94,9 @@ class SelectionConfig:
     parameter: str = "10_pct"
     rules: tuple[str, ...] = ALLOWED_RULES
     primary_rule: str = "best_average"
-    variance_tolerance: float = (
-        0.02  # lowest_variance picks among groups this close to the best mean
-    )
+    variance_tolerance: float = 0.02  # lowest_variance picks among groups this close to the best
     fairness_metric: str = "fnr"
-    min_parity_share: float = (
-        0.7  # share of audited groups within thresholds, averaged over windows
-    )
+    min_parity_share: float = 0.5  # share of audited groups within thresholds, mean over windows
 
 
 @dataclass(frozen=True)
@@ -127,11 +108,11 @@ class ExperimentConfig:
     numeric: tuple[str, ...]
     temporal: TemporalConfig
     grid: tuple[GroupSpec, ...]
-    baselines: tuple[str, ...]
-    top_k_percent: tuple[float, ...]
-    daily_capacity: int
-    bias: BiasConfig
-    selection: SelectionConfig
+    baselines: tuple[str, ...] = ALLOWED_BASELINES
+    top_k_percent: tuple[float, ...] = (1.0, 5.0, 10.0, 20.0)
+    daily_capacity: int = 10  # inspections a day the team spends on the list
+    bias: BiasConfig = field(default_factory=BiasConfig)
+    selection: SelectionConfig = field(default_factory=SelectionConfig)
     raw: dict[str, Any] = field(repr=False, compare=False, default_factory=dict)
 
     @property
@@ -240,8 +221,8 @@ def _expand_grid(grid: Any) -> tuple[GroupSpec, ...]:
     return tuple(specs)
 
 
-def parse_experiment(data: dict[str, Any], profile: str | None = None) -> ExperimentConfig:
-    """Validate a parsed experiment mapping (optionally with a profile applied) into a config."""
+def _resolve(data: dict[str, Any], profile: str | None) -> dict[str, Any]:
+    """The experiment mapping with `profile` applied (every profile validated when none is)."""
     top = _check_keys(data, "experiment", TOP_KEYS, {"random_seed", "label", "grid"})
     profiles = top.get("profiles") or {}
     if not isinstance(profiles, dict):
@@ -266,64 +247,63 @@ def parse_experiment(data: dict[str, Any], profile: str | None = None) -> Experi
             )
         _check_keys(profiles[profile], f"profiles.{profile}", TOP_KEYS - {"profiles"})
         base = _deep_merge(base, profiles[profile])
+    return base
 
-    name = base.get("name", "canvass")
-    if not isinstance(name, str) or not name:
-        raise ConfigError("name: expected a non-empty string")
-    seed = _int(base["random_seed"], "random_seed", 0)
-    label = base["label"]
-    if label not in ALLOWED_LABELS:
-        raise ConfigError(f"label: {label!r} is not one of {', '.join(ALLOWED_LABELS)}")
 
-    feats = _check_keys(base.get("features") or {}, "features", {"categorical", "numeric"})
-    categorical = _str_list(
-        feats.get("categorical", list(DEFAULT_CATEGORICAL)), "features.categorical"
-    )
-    numeric = _str_list(feats.get("numeric", list(DEFAULT_NUMERIC)), "features.numeric")
-    if set(categorical) & set(numeric):
-        raise ConfigError(f"features: {sorted(set(categorical) & set(numeric))[0]} is listed twice")
+def _features(block: Any) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(categorical, numeric): the catalogue's features unless the block lists its own."""
+    feats = _check_keys(block or {}, "features", {"categorical", "numeric"})
+    known = catalogue.by_name()
+    chosen = []
+    for kind in catalogue.KINDS:
+        where = f"features.{kind}"
+        names = _str_list(feats.get(kind, list(catalogue.names(kind))), where)
+        for i, name in enumerate(names):
+            if name not in known:
+                raise ConfigError(f"{where}[{i}]: {name!r} is not in the feature catalogue")
+            if known[name].kind != kind:
+                raise ConfigError(f"{where}[{i}]: {name!r} is {known[name].kind} in the catalogue")
+        chosen.append(names)
+    categorical, numeric = chosen
     if not categorical and not numeric:
         raise ConfigError("features: at least one feature is needed")
+    return categorical, numeric
 
+
+def _temporal(block: Any) -> TemporalConfig:
     t = _check_keys(
-        base.get("temporal") or {},
-        "temporal",
-        {"test_window_months", "n_windows", "max_train_months"},
+        block or {}, "temporal", {"test_window_months", "n_windows", "max_train_months"}
     )
-    max_train = t.get("max_train_months")
-    temporal = TemporalConfig(
-        test_window_months=_int(t.get("test_window_months", 1), "temporal.test_window_months", 1),
-        n_windows=_int(t.get("n_windows", 12), "temporal.n_windows", 1),
+    default = TemporalConfig()
+    max_train = t.get("max_train_months", default.max_train_months)
+    return TemporalConfig(
+        test_window_months=_int(
+            t.get("test_window_months", default.test_window_months),
+            "temporal.test_window_months",
+            1,
+        ),
+        n_windows=_int(t.get("n_windows", default.n_windows), "temporal.n_windows", 1),
         max_train_months=None
         if max_train is None
         else _int(max_train, "temporal.max_train_months", 1),
     )
 
-    grid = _expand_grid(base["grid"])
-    baselines = _str_list(
-        base.get("baselines", list(ALLOWED_BASELINES)), "baselines", ALLOWED_BASELINES
-    )
 
-    top_k_raw = base.get("top_k_percent", [1, 5, 10, 20])
-    if not isinstance(top_k_raw, list) or not top_k_raw:
-        raise ConfigError("top_k_percent: expected a non-empty list of percentages")
-    top_k = tuple(_num(v, f"top_k_percent[{i}]", 0.01, 100) for i, v in enumerate(top_k_raw))
-    capacity = _int(base.get("daily_capacity", 10), "daily_capacity", 1)
+_BIAS_KEYS = {
+    "attributes",
+    "reference_groups",
+    "metrics",
+    "thresholds",
+    "top_k_percent",
+    "max_groups",
+    "min_group_size",
+}
 
-    b = _check_keys(
-        base.get("bias_audit") or {},
-        "bias_audit",
-        {
-            "attributes",
-            "reference_groups",
-            "metrics",
-            "thresholds",
-            "top_k_percent",
-            "max_groups",
-            "min_group_size",
-        },
-    )
-    attributes = _str_list(b.get("attributes", ["facility_group", "zip"]), "bias_audit.attributes")
+
+def _bias(block: Any, categorical: tuple[str, ...]) -> BiasConfig:
+    b = _check_keys(block or {}, "bias_audit", _BIAS_KEYS)
+    default = BiasConfig()
+    attributes = _str_list(b.get("attributes", list(default.attributes)), "bias_audit.attributes")
     for i, attr in enumerate(attributes):
         if attr not in categorical:
             raise ConfigError(f"bias_audit.attributes[{i}]: {attr!r} must be a categorical feature")
@@ -339,77 +319,112 @@ def parse_experiment(data: dict[str, Any], profile: str | None = None) -> Experi
             raise ConfigError(f"bias_audit.reference_groups.{attr}: not an audited attribute")
         if not isinstance(value, str):
             raise ConfigError(f"bias_audit.reference_groups.{attr}: expected a group name (string)")
-    thresholds = b.get("thresholds", [0.8, 1.25])
+    thresholds = b.get("thresholds", [default.threshold_lower, default.threshold_upper])
     if not isinstance(thresholds, list) or len(thresholds) != 2:
         raise ConfigError("bias_audit.thresholds: expected [lower, upper]")
-    lower = _num(thresholds[0], "bias_audit.thresholds[0]", 0.0, 1.0)
-    upper = _num(thresholds[1], "bias_audit.thresholds[1]", 1.0, None)
-    bias = BiasConfig(
+    return BiasConfig(
         attributes=attributes,
         reference_groups=dict(refs),
         metrics=_str_list(
-            b.get("metrics", ["fnr", "for", "precision"]),
-            "bias_audit.metrics",
-            ALLOWED_BIAS_METRICS,
+            b.get("metrics", list(default.metrics)), "bias_audit.metrics", ALLOWED_BIAS_METRICS
         ),
-        threshold_lower=lower,
-        threshold_upper=upper,
-        top_k_percent=_num(b.get("top_k_percent", 10), "bias_audit.top_k_percent", 0.01, 100),
-        max_groups=_int(b.get("max_groups", 15), "bias_audit.max_groups", 1),
-        min_group_size=_int(b.get("min_group_size", 20), "bias_audit.min_group_size", 1),
+        threshold_lower=_num(thresholds[0], "bias_audit.thresholds[0]", 0.0, 1.0),
+        threshold_upper=_num(thresholds[1], "bias_audit.thresholds[1]", 1.0, None),
+        top_k_percent=_num(
+            b.get("top_k_percent", default.top_k_percent), "bias_audit.top_k_percent", 0.01, 100
+        ),
+        max_groups=_int(b.get("max_groups", default.max_groups), "bias_audit.max_groups", 1),
+        min_group_size=_int(
+            b.get("min_group_size", default.min_group_size), "bias_audit.min_group_size", 1
+        ),
     )
 
-    s = _check_keys(
-        base.get("selection") or {},
-        "selection",
-        {
-            "metric",
-            "parameter",
-            "rules",
-            "primary_rule",
-            "variance_tolerance",
-            "fairness_metric",
-            "min_parity_share",
-        },
-    )
-    rules = _str_list(s.get("rules", list(ALLOWED_RULES)), "selection.rules", ALLOWED_RULES)
-    primary = s.get("primary_rule", "best_average")
+
+_SELECTION_KEYS = {
+    "metric",
+    "parameter",
+    "rules",
+    "primary_rule",
+    "variance_tolerance",
+    "fairness_metric",
+    "min_parity_share",
+}
+SELECTION_METRICS = ("precision@", "recall@", "days_earlier", "roc_auc")
+
+
+def _selection(block: Any, bias: BiasConfig) -> SelectionConfig:
+    s = _check_keys(block or {}, "selection", _SELECTION_KEYS)
+    default = SelectionConfig()
+    rules = _str_list(s.get("rules", list(default.rules)), "selection.rules", ALLOWED_RULES)
+    primary = s.get("primary_rule", default.primary_rule)
     if primary not in rules:
         raise ConfigError(f"selection.primary_rule: {primary!r} must be one of selection.rules")
-    metric = s.get("metric", "precision@")
-    if metric not in ("precision@", "recall@", "days_earlier", "roc_auc"):
+    metric = s.get("metric", default.metric)
+    if metric not in SELECTION_METRICS:
         raise ConfigError(f"selection.metric: {metric!r} is not a supported selection metric")
-    fairness_metric = s.get("fairness_metric", "fnr")
+    fairness_metric = s.get("fairness_metric", default.fairness_metric)
     if fairness_metric not in bias.metrics:
         raise ConfigError(
             f"selection.fairness_metric: {fairness_metric!r} is not in bias_audit.metrics"
         )
-    selection = SelectionConfig(
+    return SelectionConfig(
         metric=metric,
-        parameter=str(s.get("parameter", "10_pct")),
+        parameter=str(s.get("parameter", default.parameter)),
         rules=rules,
         primary_rule=primary,
         variance_tolerance=_num(
-            s.get("variance_tolerance", 0.02), "selection.variance_tolerance", 0.0, 1.0
+            s.get("variance_tolerance", default.variance_tolerance),
+            "selection.variance_tolerance",
+            0.0,
+            1.0,
         ),
         fairness_metric=fairness_metric,
         min_parity_share=_num(
-            s.get("min_parity_share", 0.5), "selection.min_parity_share", 0.0, 1.0
+            s.get("min_parity_share", default.min_parity_share),
+            "selection.min_parity_share",
+            0.0,
+            1.0,
         ),
     )
+
+
+def parse_experiment(data: dict[str, Any], profile: str | None = None) -> ExperimentConfig:
+    """Validate a parsed experiment mapping (optionally with a profile applied) into a config.
+
+    Every default lives on the config dataclasses (and the features in the feature catalogue), so
+    a key left out of the YAML means the same thing everywhere."""
+    base = _resolve(data, profile)
+    name = base.get("name", "canvass")
+    if not isinstance(name, str) or not name:
+        raise ConfigError("name: expected a non-empty string")
+    label = base["label"]
+    if label not in ALLOWED_LABELS:
+        raise ConfigError(f"label: {label!r} is not one of {', '.join(ALLOWED_LABELS)}")
+    categorical, numeric = _features(base.get("features"))
+    defaults = {f.name: f.default for f in fields(ExperimentConfig) if f.default is not MISSING}
+    top_k_raw = base.get("top_k_percent", list(defaults["top_k_percent"]))
+    if not isinstance(top_k_raw, list) or not top_k_raw:
+        raise ConfigError("top_k_percent: expected a non-empty list of percentages")
+    bias = _bias(base.get("bias_audit"), categorical)
     return ExperimentConfig(
         name=name,
-        random_seed=seed,
+        random_seed=_int(base["random_seed"], "random_seed", 0),
         label=label,
         categorical=categorical,
         numeric=numeric,
-        temporal=temporal,
-        grid=grid,
-        baselines=baselines,
-        top_k_percent=top_k,
-        daily_capacity=capacity,
+        temporal=_temporal(base.get("temporal")),
+        grid=_expand_grid(base["grid"]),
+        baselines=_str_list(
+            base.get("baselines", list(defaults["baselines"])), "baselines", ALLOWED_BASELINES
+        ),
+        top_k_percent=tuple(
+            _num(v, f"top_k_percent[{i}]", 0.01, 100) for i, v in enumerate(top_k_raw)
+        ),
+        daily_capacity=_int(
+            base.get("daily_capacity", defaults["daily_capacity"]), "daily_capacity", 1
+        ),
         bias=bias,
-        selection=selection,
+        selection=_selection(base.get("selection"), bias),
         raw=copy.deepcopy(data),
     )
 

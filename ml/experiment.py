@@ -18,8 +18,9 @@ import pandas as pd
 import psycopg
 from threadpoolctl import threadpool_limits
 
-from ml import bias, metrics, pipeline, registry
+from ml import bias, ids, metrics, pipeline, registry
 from ml.config import ExperimentConfig, GroupSpec
+from ml.frames import BASELINE_COLUMNS, FrameError, read_frame
 from ml.splits import Split, check_no_leakage
 
 log = logging.getLogger(__name__)
@@ -27,12 +28,8 @@ log = logging.getLogger(__name__)
 ID_COLUMNS = ("inspection_id", "establishment_id", "inspection_date")
 
 
-class FrameError(ValueError):
-    """The training frame lacks columns the experiment needs."""
-
-
 def check_frame(frame: pd.DataFrame, config: ExperimentConfig) -> None:
-    needed = [*ID_COLUMNS, config.label, *config.features, "risk_level", "prior_fails"]
+    needed = [*ID_COLUMNS, config.label, *config.features, *BASELINE_COLUMNS]
     missing = [c for c in dict.fromkeys(needed) if c not in frame.columns]
     if missing:
         raise FrameError(f"training frame lacks column(s): {', '.join(missing)}")
@@ -81,8 +78,8 @@ def _fit_or_load(
     git_commit: str | None,
     is_deployable: bool = False,
 ) -> tuple[str, Any, bool]:
-    fingerprint = registry.data_fingerprint(train["inspection_id"], train[config.label])
-    model_id = registry.model_id_for(
+    fingerprint = ids.data_fingerprint(train["inspection_id"], train[config.label])
+    model_id = ids.model_id_for(
         group_id,
         train_start=train_start,
         train_end=train_end,
@@ -201,8 +198,12 @@ def train_window(
 
 
 def _has_importances(conn: psycopg.Connection, model_id: str) -> bool:
+    """Importances recorded with their input features (rows from before that are recomputed)."""
     row = conn.execute(
-        "select exists (select 1 from ml.feature_importances where model_id = %s)", [model_id]
+        "select exists (select 1 from ml.feature_importances where model_id = %s) "
+        "and not exists (select 1 from ml.feature_importances "
+        "where model_id = %s and source_feature is null)",
+        [model_id, model_id],
     ).fetchone()
     return bool(row and row[0])
 
@@ -279,7 +280,7 @@ def train_deployed(
 
 def evaluations_frame(conn: psycopg.Connection, experiment_hash: str) -> pd.DataFrame:
     """Every cross-validation evaluation of an experiment: one row per model and metric."""
-    return registry.read_frame(
+    return read_frame(
         conn,
         """
         select m.model_group_id, g.algorithm, g.hyperparameters, e.model_id, m.test_start,
@@ -299,7 +300,7 @@ def parity_frame(
     conn: psycopg.Connection, experiment_hash: str, metric: str, threshold: str
 ) -> pd.DataFrame:
     """Per cross-validation model: the share of non-reference groups within the parity thresholds."""
-    return registry.read_frame(
+    return read_frame(
         conn,
         """
         select m.model_group_id, m.model_id, m.test_start,

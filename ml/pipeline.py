@@ -91,6 +91,31 @@ def predict_scores(pipeline: Pipeline, frame: pd.DataFrame) -> np.ndarray:
     return np.zeros(len(frame))  # trained on one class (all negatives)
 
 
+def source_features(pipeline: Pipeline, encoded: Sequence[str]) -> list[str | None]:
+    """The input column behind each encoded column name of the fitted preprocessing step.
+
+    `num__prior_fails` and `num__missingindicator_prior_fails` come from `prior_fails`;
+    `cat__zip_60601` and `cat__zip_infrequent_sklearn` from `zip` (the longest categorical input
+    the name starts with, so `zip` never claims a numeric `zip_...` column). None when unknown.
+    """
+    inputs = {
+        name: list(columns)
+        for name, _, columns in pipeline.named_steps["preprocess"].transformers_
+        if name != "remainder"
+    }
+    out: list[str | None] = []
+    for full in encoded:
+        group, _, name = full.partition("__")
+        candidates = inputs.get(group, [])
+        if group == "num":
+            name = name.removeprefix("missingindicator_")
+            out.append(name if name in candidates else None)
+            continue
+        matches = [c for c in candidates if name == c or name.startswith(c + "_")]
+        out.append(max(matches, key=len) if matches else None)
+    return out
+
+
 def feature_importances(
     pipeline: Pipeline,
     frame: pd.DataFrame | None = None,
@@ -98,7 +123,8 @@ def feature_importances(
     random_seed: int = 0,
     max_rows: int = 500,
 ) -> pd.DataFrame:
-    """(feature, importance) sorted descending.
+    """(feature, importance, source_feature) sorted descending; `source_feature` is the input
+    column (a catalogue feature) each encoded feature comes from.
 
     Linear models: |coefficient| per encoded column; tree ensembles with `feature_importances_`:
     impurity importance per encoded column; otherwise (gradient boosting) permutation importance
@@ -113,6 +139,7 @@ def feature_importances(
         values = np.asarray(model.feature_importances_, dtype=float)
     if values is not None:
         names = list(pipeline.named_steps["preprocess"].get_feature_names_out())
+        sources = source_features(pipeline, names)
     elif frame is not None and labels is not None and len(frame) > 0 and labels.nunique() > 1:
         sample = frame.sample(n=min(max_rows, len(frame)), random_state=random_seed)
         y = labels.loc[sample.index].astype(int)
@@ -126,10 +153,11 @@ def feature_importances(
             n_jobs=1,
         )
         names = list(sample.columns)
+        sources = names
         values = result.importances_mean
     else:
-        return pd.DataFrame({"feature": [], "importance": []})
-    out = pd.DataFrame({"feature": names, "importance": values})
+        return pd.DataFrame({"feature": [], "importance": [], "source_feature": []})
+    out = pd.DataFrame({"feature": names, "importance": values, "source_feature": sources})
     out = out.sort_values(["importance", "feature"], ascending=[False, True], kind="stable")
     return out.reset_index(drop=True)
 

@@ -3,25 +3,15 @@
 Every function takes a psycopg connection and runs its writes in one transaction
 (`conn.transaction()`: a savepoint inside a caller's transaction, else its own). Writes are
 idempotent: upserts, or delete-then-insert on the natural key, so re-running an experiment with the
-same config and data leaves the same rows. Identifiers are content hashes:
-
-- experiment: hash of the resolved config;
-- model group: hash of algorithm + hyperparameters + feature list + label;
-- model: hash of the group, training window, test window, seed and a fingerprint of the training
-  rows (ids + labels), so an identical model is never trained twice and changed data never hides
-  behind an old id.
-
-Artifacts are joblib files at `<artifacts_dir>/models/<model_id>.joblib`; the row stores the path
-relative to the artifacts directory and the file's sha256, checked before every load.
+same config and data leaves the same rows. Identifiers are content hashes (`ml.ids`); model files
+live in the artifact store (`ml.artifacts`); scores are written by `ml.scoring`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import logging
-import os
 import platform
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -33,13 +23,10 @@ import numpy as np
 import pandas as pd
 import psycopg
 
-from ml.config import ExperimentConfig, GroupSpec, stable_hash
+from ml import artifacts, ids
+from ml.config import ExperimentConfig, GroupSpec
 
 log = logging.getLogger(__name__)
-
-
-class ArtifactIntegrityError(RuntimeError):
-    """A model artifact is missing or its sha256 differs from the registry's."""
 
 
 @dataclass(frozen=True)
@@ -69,62 +56,6 @@ def library_versions() -> dict[str, str]:
     }
 
 
-def read_frame(
-    conn: psycopg.Connection, query: str, params: Iterable[Any] | None = None
-) -> pd.DataFrame:
-    """Run a parameterized query and return a DataFrame."""
-    with conn.cursor() as cur:
-        cur.execute(query, list(params or []))
-        columns = [c.name for c in cur.description or []]
-        return pd.DataFrame(cur.fetchall(), columns=columns)
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def data_fingerprint(ids: Iterable[Any], labels: Iterable[Any]) -> str:
-    """Order-independent hash of (id, label) pairs: the training data's identity."""
-    pairs = sorted(zip((int(i) for i in ids), (int(v) for v in labels), strict=True))
-    return hashlib.sha256(json.dumps(pairs, separators=(",", ":")).encode()).hexdigest()[:32]
-
-
-def model_group_id(spec: GroupSpec, features: Iterable[str], label: str) -> str:
-    return stable_hash(
-        {
-            "class_path": spec.class_path,
-            "params": spec.params,
-            "features": list(features),
-            "label": label,
-        }
-    )
-
-
-def model_id_for(
-    group_id: str,
-    *,
-    train_start: dt.date | None,
-    train_end: dt.date,
-    test_start: dt.date | None,
-    test_end: dt.date | None,
-    random_seed: int,
-    data_fingerprint: str,
-) -> str:
-    return stable_hash(
-        {
-            "group": group_id,
-            "train": [train_start, train_end],
-            "test": [test_start, test_end],
-            "seed": random_seed,
-            "data": data_fingerprint,
-        }
-    )
-
-
 def register_experiment(conn: psycopg.Connection, config: ExperimentConfig) -> str:
     """Store the resolved config under its hash (no-op when already there); return the hash."""
     h = config.hash
@@ -141,7 +72,7 @@ def register_model_group(
     conn: psycopg.Connection, spec: GroupSpec, features: Iterable[str], label: str
 ) -> str:
     features = list(features)
-    gid = model_group_id(spec, features, label)
+    gid = ids.model_group_id(spec, features, label)
     with conn.transaction():
         conn.execute(
             "insert into ml.model_groups (model_group_id, algorithm, hyperparameters, feature_list, label) "
@@ -161,8 +92,7 @@ def get_model(conn: psycopg.Connection, model_id: str) -> ModelRecord | None:
 
 
 def artifact_ok(record: ModelRecord, artifacts_dir: Path) -> bool:
-    path = Path(artifacts_dir) / record.artifact_path
-    return path.is_file() and sha256_file(path) == record.artifact_sha256
+    return artifacts.is_intact(artifacts_dir, record.artifact_path, record.artifact_sha256)
 
 
 def save_model(
@@ -184,13 +114,7 @@ def save_model(
     is_deployable: bool = False,
 ) -> ModelRecord:
     """Write the artifact (atomically) and its ml.models row; return the stored record."""
-    relative = f"models/{model_id}.joblib"
-    path = Path(artifacts_dir) / relative
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(f".tmp{os.getpid()}")
-    joblib.dump(pipeline, tmp)
-    os.replace(tmp, path)
-    digest = sha256_file(path)
+    relative, digest = artifacts.write(pipeline, artifacts_dir, model_id)
     with conn.transaction():
         conn.execute(
             """
@@ -235,15 +159,7 @@ def load_model(conn: psycopg.Connection, model_id: str, artifacts_dir: Path) -> 
     record = get_model(conn, model_id)
     if record is None:
         raise KeyError(f"no model {model_id} in ml.models")
-    path = Path(artifacts_dir) / record.artifact_path
-    if not path.is_file():
-        raise ArtifactIntegrityError(f"artifact of model {model_id} not found at {path}")
-    actual = sha256_file(path)
-    if actual != record.artifact_sha256:
-        raise ArtifactIntegrityError(
-            f"artifact of model {model_id} at {path} has sha256 {actual}, registry says {record.artifact_sha256}"
-        )
-    return joblib.load(path)
+    return artifacts.read(artifacts_dir, record.artifact_path, record.artifact_sha256, model_id)
 
 
 def link_model(
@@ -349,14 +265,19 @@ def write_test_predictions(conn: psycopg.Connection, model_id: str, frame: pd.Da
 
 
 def write_feature_importances(conn: psycopg.Connection, model_id: str, frame: pd.DataFrame) -> None:
+    """Replace a model's importances: encoded feature, importance, and the input feature behind it."""
+    sources = frame["source_feature"] if "source_feature" in frame else [None] * len(frame)
     with conn.transaction(), conn.cursor() as cur:
         cur.execute("delete from ml.feature_importances where model_id = %s", [model_id])
         cur.executemany(
-            "insert into ml.feature_importances (model_id, feature, importance, rank_abs) "
-            "values (%s, %s, %s, %s)",
+            "insert into ml.feature_importances "
+            "(model_id, feature, importance, rank_abs, source_feature) "
+            "values (%s, %s, %s, %s, %s)",
             [
-                [model_id, str(f), float(v), i + 1]
-                for i, (f, v) in enumerate(zip(frame["feature"], frame["importance"], strict=True))
+                [model_id, str(f), float(v), i + 1, None if pd.isna(src) else str(src)]
+                for i, (f, v, src) in enumerate(
+                    zip(frame["feature"], frame["importance"], sources, strict=True)
+                )
             ],
         )
 
@@ -439,32 +360,3 @@ def deployed_model_id(conn: psycopg.Connection) -> str | None:
         "select model_id from ml.deployments order by deployed_at desc, deployment_id desc limit 1"
     ).fetchone()
     return row[0] if row else None
-
-
-def write_scores(
-    conn: psycopg.Connection, model_id: str, as_of_date: dt.date, frame: pd.DataFrame
-) -> int:
-    """Replace the scores of (model, as_of_date). `frame`: establishment_id, license_number, score, rank_abs."""
-    licenses = [
-        None if pd.isna(v) else int(v) for v in frame["license_number"].astype(object).tolist()
-    ]
-    rows = zip(
-        frame["establishment_id"].astype(str).tolist(),
-        licenses,
-        frame["score"].astype(float).tolist(),
-        frame["rank_abs"].astype(int).tolist(),
-        strict=True,
-    )
-    with conn.transaction(), conn.cursor() as cur:
-        cur.execute(
-            "delete from ml.scores where model_id = %s and as_of_date = %s", [model_id, as_of_date]
-        )
-        with cur.copy(
-            "copy ml.scores (model_id, establishment_id, license_number, as_of_date, score, rank_abs) "
-            "from stdin"
-        ) as copy:
-            for establishment_id, license_number, score, rank in rows:
-                copy.write_row(
-                    (model_id, establishment_id, license_number, as_of_date, score, rank)
-                )
-    return len(frame)

@@ -1,7 +1,8 @@
 """The modelling report: a leaderboard frame and a standalone Bokeh HTML page.
 
 `leaderboard(conn)` lists every model group and baseline of an experiment with each metric averaged
-over the test windows (plus the FNR parity share and which selection rules chose the group);
+over the test windows (plus the parity share of the selection's fairness metric, computed as
+selection computes it, and which selection rules chose the group);
 `write_html(conn, path)` draws precision@k over time, days earlier, and the FNR/FOR disparities of
 the deployed group's latest window next to that table.
 """
@@ -10,7 +11,9 @@ from __future__ import annotations
 
 import html
 import json
+import math
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import psycopg
@@ -20,7 +23,13 @@ from bokeh.palettes import Category10_10
 from bokeh.plotting import figure
 from bokeh.resources import INLINE
 
-from ml.registry import read_frame
+from ml.bias import threshold_name
+from ml.config import BiasConfig, SelectionConfig
+from ml.experiment import parity_frame
+from ml.frames import read_frame
+
+if TYPE_CHECKING:
+    from ml.deploy import Deployment
 
 _PREFERRED = [
     "precision@1_pct",
@@ -111,7 +120,7 @@ def leaderboard(conn: psycopg.Connection, experiment_hash: str | None = None) ->
         return pd.DataFrame()
     config = _experiment_config(conn, experiment_hash)
     sel = config.get("selection", {})
-    sort_metric = f"{sel.get('metric', 'precision@')}{sel.get('parameter', '10_pct')}"
+    sort_metric = f"{sel.get('metric', SelectionConfig.metric)}{sel.get('parameter', SelectionConfig.parameter)}"
     frame = window_metrics(conn, experiment_hash)
     if frame.empty:
         return pd.DataFrame()
@@ -121,20 +130,15 @@ def leaderboard(conn: psycopg.Connection, experiment_hash: str | None = None) ->
     table = frame.pivot_table(index=keys, columns="metric", values="value", aggfunc="mean")
     windows = frame.groupby(keys)["test_start"].nunique().rename("windows")
     table = table.join(windows).reset_index()
-    parity = read_frame(
-        conn,
-        """
-        select m.model_group_id,
-               avg(case when b.is_fair then 1.0 else 0.0 end)::float8 as fnr_parity_share
-        from ml.experiment_models as em
-        inner join ml.models as m on m.model_id = em.model_id
-        inner join ml.bias_audits as b on b.model_id = m.model_id
-        where em.experiment_hash = %s and em.role = 'cv' and b.metric = 'fnr'
-            and b.attribute_value <> b.reference_group and b.is_fair is not null
-        group by m.model_group_id
-        """,
-        [experiment_hash],
-    )
+    # The parity share exactly as selection computes it: per model, then averaged over windows.
+    fairness_metric = sel.get("fairness_metric", SelectionConfig.fairness_metric)
+    top_k = config.get("bias", {}).get("top_k_percent", BiasConfig.top_k_percent)
+    per_model = parity_frame(conn, experiment_hash, fairness_metric, threshold_name(top_k))
+    parity = (
+        per_model.groupby("model_group_id")["parity_share"].mean().rename("parity_share")
+        if not per_model.empty
+        else pd.Series(name="parity_share", dtype=float)
+    ).reset_index()
     table = table.merge(parity, on="model_group_id", how="left")
     rules = read_frame(
         conn,
@@ -148,9 +152,10 @@ def leaderboard(conn: psycopg.Connection, experiment_hash: str | None = None) ->
     metric_cols += sorted(
         c
         for c in table.columns
-        if c not in metric_cols and c not in (*keys, "windows", "fnr_parity_share", "selected_by")
+        if c not in metric_cols and c not in (*keys, "windows", "parity_share", "selected_by")
     )
-    table = table[[*keys, "windows", *metric_cols, "fnr_parity_share", "selected_by"]]
+    table = table[[*keys, "windows", *metric_cols, "parity_share", "selected_by"]]
+    table.attrs["fairness_metric"] = fairness_metric
     if sort_metric in table.columns:
         table = table.sort_values(sort_metric, ascending=False, kind="stable")
     table["model_group_id"] = table["model_group_id"].replace("", None)
@@ -317,3 +322,67 @@ def write_html(
     )
     path.write_text(page, encoding="utf-8")
     return path
+
+
+def _value(value: object) -> object:
+    """Floats rounded for people and JSON (NaN as None); other values as they are."""
+    if isinstance(value, float):
+        return None if math.isnan(value) else round(value, 4)
+    return value
+
+
+# Leaderboard columns a summary row carries, under names without punctuation.
+SUMMARY_COLUMNS = {
+    "precision_at_5": "precision@5_pct",
+    "precision_at_10": "precision@10_pct",
+    "precision_at_20": "precision@20_pct",
+    "recall_at_10": "recall@10_pct",
+    "roc_auc": "roc_auc",
+    "days_earlier": "days_earlier",
+    "parity_share": "parity_share",
+    "selected_by": "selected_by",
+}
+
+
+def leaderboard_rows(board: pd.DataFrame) -> list[dict[str, object]]:
+    """The leaderboard as plain rows: kind, model_group_id (the name for baselines), algorithm,
+    and the SUMMARY_COLUMNS metrics."""
+    return [
+        {
+            "kind": rec["kind"],
+            "model_group_id": rec["model_group_id"] or rec["name"],
+            "algorithm": rec["name"],
+            **{key: _value(rec.get(column)) for key, column in SUMMARY_COLUMNS.items()},
+        }
+        for rec in board.to_dict("records")
+    ]
+
+
+def training_summary(
+    conn: psycopg.Connection,
+    experiment_hash: str,
+    deployed: Deployment,
+    report_path: Path,
+    *,
+    windows: int,
+    models_trained: int,
+    models_reused: int,
+) -> dict[str, object]:
+    """What a training run did, for the CLI and the flow's return value (JSON-safe values)."""
+    board = leaderboard(conn, experiment_hash)
+    rows = leaderboard_rows(board)
+    primary = deployed.primary
+    deployed_row = next((r for r in rows if r["model_group_id"] == primary.model_group_id), {})
+    return {
+        "experiment_hash": experiment_hash,
+        "windows": windows,
+        "models_trained": models_trained,
+        "models_reused": models_reused,
+        "leaderboard": rows,
+        "fairness_metric": board.attrs.get("fairness_metric"),
+        "selected_model_group_id": primary.model_group_id,
+        "deployed_model_id": deployed.model_id,
+        "selection_reason": f"{primary.rule}: {primary.reason}",
+        "days_earlier": deployed_row.get("days_earlier"),
+        "report": str(report_path),
+    }

@@ -1,20 +1,34 @@
-"""Per-batch lineage in `meta`: the batch row, its outcome, the watermark, the load lock."""
+"""A batch's life cycle and lineage in `meta`: start, land, load, then succeed or fail.
+
+The ingest flow drives a batch with four calls, each on its own connection from `warehouse.db`:
+`begin()` writes the batch row (status `running`) before anything is fetched and reads the
+watermark an incremental load continues from; `land()` writes the fetched frames once as Parquet
+and records the file; `load()` loads that file under the load lock, committing the rows, rejects,
+the batch's outcome and the watermark together; `fail()` records why a batch did not finish. The
+values passed between them are the frozen dataclasses `Batch`, `LandedFile` and `LoadResult`.
+The functions that take a connection are the steps themselves, for tests and benchmarks.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from datetime import date, datetime
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from typing import Any
 
+import pandas as pd
 import psycopg
 
-from warehouse.landing import read_batch
+from warehouse.datasets import DATASETS, FOOD_INSPECTIONS, Dataset
+from warehouse.db import connect
+from warehouse.landing import LandedFile, batch_url, read_batch, write_batch
 from warehouse.load import LoadResult, load_tables
 from warehouse.runs import git_commit, who
+from warehouse.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
 
@@ -96,12 +110,13 @@ def finish_batch(conn: psycopg.Connection, batch_id: uuid.UUID, counts: dict[str
 
 
 def fail_batch(conn: psycopg.Connection, batch_id: uuid.UUID, error: BaseException) -> None:
+    """Mark a running batch failed with the error (a batch that already ended keeps its outcome)."""
     if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
         conn.rollback()
     with conn.transaction():
         conn.execute(
             "update meta.ingest_batches set finished_at = clock_timestamp(), status = 'failed', "
-            "error = %s where batch_id = %s",
+            "error = %s where batch_id = %s and status = 'running'",
             [f"{type(error).__name__}: {error}"[:4000], batch_id],
         )
 
@@ -177,3 +192,69 @@ def history(conn: psycopg.Connection, limit: int = 50) -> list[dict[str, Any]]:
     )
     names = [d.name for d in cur.description]
     return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+
+# --------------------------------------------------------------------------- the life cycle
+
+
+@dataclass(frozen=True)
+class Batch:
+    """A started batch: what the later steps need to know of it."""
+
+    batch_id: uuid.UUID
+    source: str  # also the watermark's key
+    dataset: str = FOOD_INSPECTIONS.name
+    updated_since: datetime | None = None  # the watermark an incremental fetch continues from
+
+    @property
+    def contract(self) -> Dataset:
+        return DATASETS[self.dataset]
+
+
+def begin(
+    source: str,
+    parameters: dict[str, Any],
+    *,
+    incremental: bool,
+    settings: Settings | None = None,
+    dataset: Dataset = FOOD_INSPECTIONS,
+) -> Batch:
+    """Record a new batch as running; an `incremental` one continues from the source's watermark."""
+    batch_id = uuid.uuid4()
+    with connect(settings) as conn:
+        updated_since = get_watermark(conn, source)[1] if incremental else None
+        start_batch(conn, batch_id, source, parameters | {"updated_since": updated_since})
+    return Batch(batch_id, source, dataset.name, updated_since)
+
+
+def land(
+    batch: Batch, frames: Iterable[pd.DataFrame], settings: Settings | None = None
+) -> LandedFile:
+    """Write the fetched frames as the batch's Parquet file and record it on the batch row."""
+    settings = settings or get_settings()
+    url = batch_url(settings.landing_url, batch.batch_id, datetime.now(UTC).date(), batch.contract)
+    landed = write_batch(frames, url)
+    with connect(settings) as conn:
+        record_landing(
+            conn, batch.batch_id, landed.url, landed.rows, landed.bytes, landed.sha256, landed.rows
+        )
+    return landed
+
+
+def load(
+    batch: Batch,
+    landed: LandedFile,
+    max_updated_at: datetime | None = None,
+    settings: Settings | None = None,
+) -> LoadResult:
+    """Load the landed file into raw (see `load_landed_batch`)."""
+    with connect(settings) as conn:
+        return load_landed_batch(
+            conn, batch.batch_id, batch.source, landed.url, landed.sha256, max_updated_at
+        )
+
+
+def fail(batch: Batch, error: BaseException, settings: Settings | None = None) -> None:
+    """Record why the batch did not finish (no change when it already ended)."""
+    with connect(settings) as conn:
+        fail_batch(conn, batch.batch_id, error)

@@ -18,7 +18,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from flows.sources.schema import CANONICAL_COLUMNS
+from warehouse.datasets import CANONICAL_COLUMNS, FOOD_INSPECTIONS, Dataset
 
 SCHEMA = pa.schema([pa.field(c, pa.string()) for c in CANONICAL_COLUMNS])
 
@@ -31,9 +31,11 @@ class LandedFile:
     sha256: str
 
 
-def batch_url(landing_url: str, batch_id: uuid.UUID, ingest_date: date) -> str:
+def batch_url(
+    landing_url: str, batch_id: uuid.UUID, ingest_date: date, dataset: Dataset = FOOD_INSPECTIONS
+) -> str:
     base = landing_url.rstrip("/")
-    return f"{base}/food_inspections/ingest_date={ingest_date.isoformat()}/batch={batch_id}.parquet"
+    return f"{base}/{dataset.name}/ingest_date={ingest_date.isoformat()}/batch={batch_id}.parquet"
 
 
 def as_table(frame: pd.DataFrame) -> pa.Table:

@@ -28,7 +28,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 from psycopg import sql
 
-from flows.sources.schema import CANONICAL_COLUMNS
+from warehouse.datasets import CANONICAL_COLUMNS
 from warehouse.validate import check
 
 log = logging.getLogger(__name__)

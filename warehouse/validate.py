@@ -13,7 +13,7 @@ from datetime import date
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from flows.sources.schema import CANONICAL_COLUMNS
+from warehouse.datasets import CANONICAL_COLUMNS
 
 # Chicago's bounding box, with a margin: coordinates outside it are typos, not restaurants.
 CHICAGO_BBOX = {"lat_min": 41.60, "lat_max": 42.05, "lon_min": -87.95, "lon_max": -87.50}

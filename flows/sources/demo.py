@@ -1,6 +1,6 @@
 """A deterministic generator of Chicago Food Inspections rows, in the portal's CSV export format.
 
-The rows look like the export (`schema.EXPORT_HEADERS`, `MM/DD/YYYY` dates, `Risk 1 (High)`,
+The rows look like the export (`warehouse.datasets.EXPORT_HEADERS`, `MM/DD/YYYY` dates, `Risk 1 (High)`,
 `(lat, lon)` locations, numbered violation items) and carry the structure a triage model needs:
 
 - establishments with a hidden risk propensity, a facility type, a risk level and a Chicago zip;
@@ -32,11 +32,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from flows.sources.schema import CANONICAL_COLUMNS, EXPORT_HEADERS, canonical_name
+from warehouse.datasets import CANONICAL_COLUMNS, EXPORT_HEADERS, canonical_name
 
 log = logging.getLogger(__name__)
 
 HEADERS: tuple[str, ...] = tuple(EXPORT_HEADERS)
+# The demo's size and seed wherever a demo is made (`canvass demo`, the pipeline, the ingest flow).
+DEMO_ESTABLISHMENTS = 1500
+DEMO_SEED = 42
 NUMBERING_CHANGE = date(2018, 7, 1)
 
 # --------------------------------------------------------------------------- reference tables
@@ -762,14 +765,14 @@ def _format_coordinate(values: np.ndarray) -> np.ndarray:
 
 
 def generate_inspections(
-    n_establishments: int = 2000,
+    n_establishments: int = DEMO_ESTABLISHMENTS,
     start: date = date(2015, 1, 1),
     end: date = date(2019, 12, 31),
-    seed: int = 42,
+    seed: int = DEMO_SEED,
 ) -> pd.DataFrame:
     """Inspections of `n_establishments` made-up Chicago places from `start` to `end` (inclusive).
 
-    Columns are `schema.EXPORT_HEADERS` in export order; every value is a string ('' when empty);
+    Columns are `warehouse.datasets.EXPORT_HEADERS` in export order; every value is a string ('' when empty);
     rows are sorted by inspection date, then Inspection ID. The same seed gives the same frame.
     """
     if n_establishments < 1:
@@ -961,12 +964,12 @@ def write_export_csv(frame: pd.DataFrame, path: str | Path) -> Path:
 
 
 def demo_rows(
-    n_establishments: int = 2000,
+    n_establishments: int = DEMO_ESTABLISHMENTS,
     start: date = date(2015, 1, 1),
     end: date = date(2019, 12, 31),
-    seed: int = 42,
+    seed: int = DEMO_SEED,
 ) -> pd.DataFrame:
-    """The generated rows under `schema.CANONICAL_COLUMNS`, every value a string."""
+    """The generated rows under `warehouse.datasets.CANONICAL_COLUMNS`, every value a string."""
     frame = generate_inspections(n_establishments=n_establishments, start=start, end=end, seed=seed)
     renamed = frame.rename(columns={h: canonical_name(h) for h in frame.columns})
     return renamed[list(CANONICAL_COLUMNS)]

@@ -1,7 +1,7 @@
 """A Socrata export on disk or at any fsspec URL as a source of canonical string tables.
 
 Reads the portal's CSV export and copies of it with other header spellings (API field names,
-snake_case, CamelCase: `schema.canonical_name` folds them), optionally compressed (`.gz`, `.bz2`,
+snake_case, CamelCase: `warehouse.datasets.canonical_name` folds them), optionally compressed (`.gz`, `.bz2`,
 `.xz`, `.zip`), and JSON: a list of API records, the portal's `rows.json` (`meta` + `data`), or
 JSON lines. Nothing is coerced: every value stays the string the file holds (no NA guessing), except
 that ISO timestamps in `inspection_date` become 'YYYY-MM-DD'; 'MM/DD/YYYY' is left for the loader.
@@ -25,8 +25,8 @@ import pandas as pd
 from fsspec.compression import compr
 from fsspec.utils import infer_compression
 
-from flows.sources.schema import CANONICAL_COLUMNS, canonical_name
 from flows.sources.socrata import normalise_date, records_to_frame
+from warehouse.datasets import CANONICAL_COLUMNS, canonical_name
 
 log = logging.getLogger(__name__)
 

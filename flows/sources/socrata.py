@@ -4,7 +4,7 @@ Pages are read with `$limit`/`$offset` under `$order=:id`, so a page boundary ne
 reader walks the set. `$where` narrows the set to a half-open window of inspection dates
 (`since <= inspection_date < until`) and/or to records changed at or after an `:updated_at`
 watermark, which is how an incremental load picks up corrected records. Every value comes back as a
-string in the canonical columns (`flows.sources.schema`); typing and validation are the loader's.
+string in the canonical columns (`warehouse.datasets`); typing and validation are the loader's.
 
 Transient failures (429, 5xx, timeouts, dropped connections, truncated or broken JSON) are retried
 with exponential backoff and full jitter, honouring `Retry-After`, within a bounded time per page;
@@ -26,11 +26,11 @@ from typing import Any
 import httpx
 import pandas as pd
 
-from flows.sources.schema import CANONICAL_COLUMNS, canonical_name
+from warehouse.datasets import CANONICAL_COLUMNS, FOOD_INSPECTIONS, canonical_name
 
 log = logging.getLogger(__name__)
 
-DEFAULT_URL = "https://data.cityofchicago.org/resource/4ijn-s7e5.json"
+DEFAULT_URL = FOOD_INSPECTIONS.socrata_url
 DEFAULT_PAGE_SIZE = 50_000
 DEFAULT_MAX_WAIT_S = 180.0
 DEFAULT_TIMEOUT_S = 120.0

@@ -17,8 +17,8 @@ import pandas as pd
 import psycopg
 import pytest
 
-from flows.sources.schema import canonical_name
 from warehouse import batches, landing
+from warehouse.datasets import canonical_name
 from warehouse.load import raw_checksum
 
 _CHILD = """

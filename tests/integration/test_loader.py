@@ -9,7 +9,7 @@ import psycopg
 import pyarrow as pa
 import pytest
 
-from flows.sources.schema import CANONICAL_COLUMNS
+from warehouse.datasets import CANONICAL_COLUMNS
 from warehouse.landing import as_table
 from warehouse.load import load_tables, raw_checksum
 

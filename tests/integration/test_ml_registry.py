@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -19,14 +19,14 @@ import psycopg
 import pytest
 import yaml
 
+from ml import deploy, frames, registry, report, scoring
 from ml import experiment as ex
-from ml import registry, report, selection
-from ml.bias import threshold_name
+from ml.artifacts import ArtifactIntegrityError
 from ml.config import ExperimentConfig, parse_experiment
 from ml.pipeline import predict_scores
 from ml.splits import make_splits
 from ml.synthetic import synthetic_cohort, synthetic_features
-from warehouse.migrate import migrate
+from warehouse.scratch import scratch_database
 from warehouse.settings import parse_database_url
 
 EXPERIMENT = Path(__file__).resolve().parents[2] / "experiments" / "canvass.yaml"
@@ -46,22 +46,11 @@ TABLES = (
 
 @pytest.fixture(scope="module")
 def ml_conn(warehouse_url: str) -> Iterator[psycopg.Connection]:
-    admin = parse_database_url(warehouse_url).url(database="postgres")
-    name = f"canvass_ml_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(psycopg.sql.SQL("create database {}").format(psycopg.sql.Identifier(name)))
-    url = parse_database_url(warehouse_url).url(database=name)
-    try:
-        with psycopg.connect(url, autocommit=True) as conn:
-            migrate(conn)
-            yield conn
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(
-                psycopg.sql.SQL("drop database if exists {} with (force)").format(
-                    psycopg.sql.Identifier(name)
-                )
-            )
+    with (
+        scratch_database(parse_database_url(warehouse_url), "canvass_ml") as url,
+        psycopg.connect(url, autocommit=True) as conn,
+    ):
+        yield conn
 
 
 @pytest.fixture(scope="module")
@@ -118,7 +107,7 @@ def test_train_store_load_score_and_rerun(ml_conn, frame, config, tmp_path: Path
     record = registry.get_model(ml_conn, model_id)
     assert record is not None and record.artifact_path == f"models/{model_id}.joblib"
     pipe = registry.load_model(ml_conn, model_id, artifacts)
-    stored = registry.read_frame(
+    stored = frames.read_frame(
         ml_conn,
         "select inspection_id, score, label, rank_abs from ml.test_predictions where model_id = %s "
         "order by inspection_id",
@@ -158,59 +147,29 @@ def test_train_store_load_score_and_rerun(ml_conn, frame, config, tmp_path: Path
 
 
 def test_altered_artifact_is_refused_then_retrained(ml_conn, frame, config, tmp_path: Path) -> None:
-    artifacts = tmp_path / "artifacts"
-    _, first = _run(ml_conn, frame, config, artifacts)
+    store = tmp_path / "artifacts"
+    _, first = _run(ml_conn, frame, config, store)
     model_id = first[0].model_id
-    path = artifacts / f"models/{model_id}.joblib"
+    path = store / f"models/{model_id}.joblib"
     path.write_bytes(path.read_bytes() + b"tampered")
-    with pytest.raises(registry.ArtifactIntegrityError, match="sha256"):
-        registry.load_model(ml_conn, model_id, artifacts)
-    _, again = _run(ml_conn, frame, config, artifacts)
+    with pytest.raises(ArtifactIntegrityError, match="sha256"):
+        registry.load_model(ml_conn, model_id, store)
+    _, again = _run(ml_conn, frame, config, store)
     assert not again[0].reused and again[0].model_id == model_id
-    registry.load_model(ml_conn, model_id, artifacts)  # verified again after retraining
+    registry.load_model(ml_conn, model_id, store)  # verified again after retraining
 
 
 def test_select_deploy_score_and_report(ml_conn, frame, config, tmp_path: Path) -> None:
-    artifacts = tmp_path / "artifacts"
-    experiment_hash, results = _run(ml_conn, frame, config, artifacts)
-    evals = ex.evaluations_frame(ml_conn, experiment_hash)
-    evals = evals[(evals["metric"] == "precision@") & (evals["parameter"] == "10_pct")]
-    parity = ex.parity_frame(
-        ml_conn, experiment_hash, "fnr", threshold_name(config.bias.top_k_percent)
-    )
-    choices = selection.select(evals, config.selection, parity)
-    primary = next(c for c in choices if c.is_primary)
-    spec = next(
-        s
-        for s in config.grid
-        if registry.model_group_id(s, config.features, config.label) == primary.model_group_id
-    )
-    model_id, reused = ex.train_deployed(
-        ml_conn,
-        frame,
-        spec,
-        config,
-        experiment_hash=experiment_hash,
-        artifacts_dir=artifacts,
-        git_commit=None,
-    )
-    assert not reused
-    rows = [
-        {
-            "model_group_id": c.model_group_id,
-            "deployed_model_id": model_id if c.is_primary else None,
-            "rule": c.rule,
-            "metric": c.metric,
-            "value": c.value,
-            "reason": c.reason,
-        }
-        for c in choices
-    ]
-    for _ in range(2):  # idempotent
-        registry.write_selections(ml_conn, experiment_hash, rows)
-        registry.record_deployment(
-            ml_conn, model_id, experiment_hash, primary.model_group_id, primary.rule
+    artifacts_dir = tmp_path / "artifacts"
+    experiment_hash, results = _run(ml_conn, frame, config, artifacts_dir)
+    for _ in range(2):  # idempotent: the same selections, one deployment
+        deployed = deploy.choose_and_deploy(
+            ml_conn, frame, config, experiment_hash, artifacts_dir=artifacts_dir, git_commit=None
         )
+    primary = deployed.primary
+    assert primary.rule == config.selection.primary_rule
+    assert deployed.spec in config.grid and deployed.reused  # the second call reused the model
+    model_id = deployed.model_id
     assert ml_conn.execute(
         "select count(*) from ml.selections where experiment_hash = %s", [experiment_hash]
     ).fetchone()[0] == len(config.selection.rules)
@@ -221,22 +180,38 @@ def test_select_deploy_score_and_report(ml_conn, frame, config, tmp_path: Path) 
         == 1
     )
     assert registry.deployed_model_id(ml_conn) == model_id
-    deployed = registry.get_model(ml_conn, model_id)
-    assert deployed.is_deployable and deployed.test_start is None
-    assert deployed.train_end == frame["inspection_date"].max() + dt.timedelta(days=1)
+    deployed_record = registry.get_model(ml_conn, model_id)
+    assert deployed_record.is_deployable and deployed_record.test_start is None
+    assert deployed_record.train_end == frame["inspection_date"].max() + dt.timedelta(days=1)
+    # Every importance of the deployed model names the catalogue feature it comes from.
+    sources = ml_conn.execute(
+        "select source_feature from ml.feature_importances where model_id = %s", [model_id]
+    ).fetchall()
+    assert sources and {s for (s,) in sources} <= set(config.features)
 
-    cohort = synthetic_cohort(frame, dt.date(2013, 7, 1))
-    pipe = registry.load_model(ml_conn, model_id, artifacts)
-    scores = predict_scores(pipe, cohort[config.features])
-    out = cohort[["establishment_id", "license_number"]].assign(
-        score=scores, rank_abs=range(1, len(cohort) + 1)
-    )
+    # Scoring: the deployed model ranks the cohort into ml.scores, idempotently.
+    as_of = dt.date(2013, 7, 1)
+    cohort = synthetic_cohort(frame, as_of)
     for _ in range(2):
-        assert registry.write_scores(ml_conn, model_id, dt.date(2013, 7, 1), out) == len(cohort)
-    assert ml_conn.execute(
-        "select count(*) from ml.scores where model_id = %s and as_of_date = %s",
-        [model_id, dt.date(2013, 7, 1)],
-    ).fetchone()[0] == len(cohort)
+        result = scoring.score_cohort(ml_conn, cohort, artifacts_dir)
+        assert result == scoring.ScoringResult(model_id, as_of, len(cohort))
+    stored = frames.read_frame(
+        ml_conn,
+        "select establishment_id, score, rank_abs from ml.scores "
+        "where model_id = %s and as_of_date = %s order by rank_abs",
+        [model_id, as_of],
+    )
+    assert len(stored) == len(cohort) and stored["rank_abs"].tolist() == list(
+        range(1, len(cohort) + 1)
+    )
+    assert stored["score"].is_monotonic_decreasing
+    expected = predict_scores(
+        registry.load_model(ml_conn, model_id, artifacts_dir), cohort[config.features]
+    )
+    by_id = dict(zip(cohort["establishment_id"].astype(str), expected, strict=True))
+    assert np.allclose(stored["score"], stored["establishment_id"].map(by_id))
+    with pytest.raises(frames.FrameError, match="lacks feature"):
+        scoring.score_cohort(ml_conn, cohort.drop(columns=["prior_fails"]), artifacts_dir)
 
     board = report.leaderboard(ml_conn, experiment_hash)
     assert set(board["kind"]) == {"model", "baseline"}
@@ -247,5 +222,71 @@ def test_select_deploy_score_and_report(ml_conn, frame, config, tmp_path: Path) 
         "best_average"
         in board.loc[board["model_group_id"] == primary.model_group_id, "selected_by"].iloc[0]
     )
+    # The report's parity share is the one selection used (the reason quotes it to 2 places).
+    shown = board.loc[board["model_group_id"] == primary.model_group_id, "parity_share"].iloc[0]
+    if "parity share" in primary.reason:
+        assert f"parity share {shown:.2f}" in primary.reason
     html = report.write_html(ml_conn, tmp_path / "models.html", experiment_hash).read_text()
     assert "precision@10_pct by test window" in html and "FNR and FOR disparity" in html
+
+    summary = report.training_summary(
+        ml_conn, experiment_hash, deployed, tmp_path / "models.html",
+        windows=2, models_trained=0, models_reused=4,
+    )  # fmt: skip
+    assert summary["deployed_model_id"] == model_id
+    assert summary["selected_model_group_id"] == primary.model_group_id
+    assert summary["selection_reason"].startswith(f"{primary.rule}: ")
+    assert [r["algorithm"] for r in summary["leaderboard"]] == board["name"].tolist()
+
+
+def test_no_deployed_model_is_a_clear_error(warehouse_url: str, frame, tmp_path: Path) -> None:
+    with _fresh_database(warehouse_url) as conn:  # a fresh registry: nothing deployed
+        cohort = synthetic_cohort(frame, dt.date(2013, 7, 1))
+        with pytest.raises(scoring.NoDeployedModel, match="train one first"):
+            scoring.score_cohort(conn, cohort, tmp_path)
+
+
+def test_training_frame_reads_the_marts_before_until(warehouse_url: str, frame, config) -> None:
+    with _fresh_database(warehouse_url) as conn:
+        features = [*config.features, "license_number"]
+        conn.execute(
+            "create table marts.ml_features as select "
+            "1::bigint as inspection_id, ''::text as establishment_id, "
+            "current_date as inspection_date limit 0"
+        )
+        for column in features:
+            kind = "text" if frame[column].dtype == object else "double precision"
+            conn.execute(f"alter table marts.ml_features add column {column} {kind}")
+        conn.execute(
+            "create table marts.ml_labels (inspection_id bigint, is_failed boolean, "
+            "has_critical_violation boolean)"
+        )
+        columns = ["inspection_id", "establishment_id", "inspection_date", *features]
+        with conn.cursor() as cur:
+            with cur.copy(f"copy marts.ml_features ({', '.join(columns)}) from stdin") as copy:
+                for row in frame[columns].itertuples(index=False):
+                    copy.write_row([None if pd.isna(v) else v for v in row])
+            with cur.copy("copy marts.ml_labels from stdin") as copy:
+                for row in frame[
+                    ["inspection_id", "is_failed", "has_critical_violation"]
+                ].itertuples(index=False):
+                    copy.write_row(row)
+        until = dt.date(2013, 1, 1)
+        loaded = frames.training_frame(conn, config, until)
+        expected = frame[frame["inspection_date"] < until]
+        assert len(loaded) == len(expected) > 0
+        assert loaded["inspection_id"].tolist() == expected["inspection_id"].tolist()
+        assert set(loaded.columns) >= {*config.features, *frames.LABEL_COLUMNS}
+        assert len(frames.training_frame(conn, config)) == len(frame)
+        with pytest.raises(frames.FrameError, match="before 2012-01-01"):
+            frames.training_frame(conn, config, dt.date(2012, 1, 1))
+
+
+@contextmanager
+def _fresh_database(warehouse_url: str) -> Iterator[psycopg.Connection]:
+    with (
+        scratch_database(parse_database_url(warehouse_url), "canvass_ml_fresh") as url,
+        psycopg.connect(url, autocommit=True) as conn,
+    ):
+        conn.execute("create schema if not exists marts")
+        yield conn

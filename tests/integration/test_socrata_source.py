@@ -17,7 +17,6 @@ import pytest
 from support.socrata_server import Fault, SocrataServer
 
 from flows.sources.files import read_export
-from flows.sources.schema import CANONICAL_COLUMNS
 from flows.sources.socrata import (
     SocrataPages,
     SourceRequestRejected,
@@ -27,6 +26,7 @@ from flows.sources.socrata import (
     normalise_date,
     records_to_frame,
 )
+from warehouse.datasets import CANONICAL_COLUMNS
 
 FAST = {"max_wait_s": 5.0, "backoff_s": 0.01, "timeout_s": 2.0}
 

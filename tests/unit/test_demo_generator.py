@@ -23,7 +23,7 @@ from flows.sources.demo import (
     generate_inspections,
     write_export_csv,
 )
-from flows.sources.schema import CANONICAL_COLUMNS, EXPORT_HEADERS
+from warehouse.datasets import CANONICAL_COLUMNS, EXPORT_HEADERS
 
 # Largest total variation distance allowed per marginal, and the tolerance on the mean number of
 # violation items per inspection that carries violation text.
@@ -41,7 +41,7 @@ GRADED = ["Pass", "Fail", "Pass w/ Conditions"]
 @pytest.fixture(scope="module")
 def sample() -> pd.DataFrame:
     """The default configuration: 2,000 establishments, 2015-2019, seed 42."""
-    return generate_inspections()
+    return generate_inspections(2000)  # the size the calibration figures below hold for
 
 
 def _dates(frame: pd.DataFrame) -> pd.Series:

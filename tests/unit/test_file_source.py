@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 
 from flows.sources.files import ExportFormatError, detect_format, read_export
-from flows.sources.schema import CANONICAL_COLUMNS, canonical_name
+from warehouse.datasets import CANONICAL_COLUMNS, canonical_name
 
 SAMPLES = [
     "samples_with_violations/csv_export_2010-2020.csv",

@@ -8,7 +8,15 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ml.config import ConfigError, load_experiment, parse_experiment
+from ml.config import (
+    BiasConfig,
+    ConfigError,
+    SelectionConfig,
+    TemporalConfig,
+    load_experiment,
+    parse_experiment,
+)
+from ml.features import names as feature_names
 
 EXPERIMENT = Path(__file__).resolve().parents[2] / "experiments" / "canvass.yaml"
 
@@ -31,6 +39,19 @@ def test_shipped_experiment_is_valid() -> None:
     assert config.bias.attributes == ("facility_group", "zip")
     assert (config.bias.threshold_lower, config.bias.threshold_upper) == (0.8, 1.25)
     assert config.bias.reference_groups == {}  # largest group by default
+
+
+def test_defaults_live_on_the_config_and_the_features_in_the_catalogue(raw: dict) -> None:
+    """A key left out of the YAML means the dataclass default; features default to the catalogue."""
+    minimal = {k: raw[k] for k in ("random_seed", "label", "grid")}
+    config = parse_experiment(minimal)
+    assert config.selection == SelectionConfig()
+    assert config.bias == BiasConfig()
+    assert config.temporal == TemporalConfig()
+    assert config.features == list(feature_names())
+    assert config.categorical == feature_names("categorical")
+    subset = parse_experiment(minimal | {"features": {"numeric": ["prior_fails"]}})
+    assert subset.numeric == ("prior_fails",) and subset.categorical == config.categorical
 
 
 def test_quick_profile_shrinks_the_run() -> None:
@@ -75,6 +96,8 @@ def test_hash_is_stable_and_content_based(raw: dict) -> None:
             "bias_audit.reference_groups.ward",
         ),
         (lambda d: d["selection"].update(primary_rule="luck"), "selection.primary_rule"),
+        (lambda d: d.update(features={"numeric": ["prior_fales"]}), "features.numeric[0]"),
+        (lambda d: d.update(features={"categorical": ["prior_fails"]}), "features.categorical[0]"),
         (lambda d: d["profiles"]["quick"].update(tempo={}), "profiles.quick.tempo"),
         (lambda d: d["profiles"]["quick"]["temporal"].update(n_windows=-1), "temporal.n_windows"),
     ],

@@ -8,7 +8,7 @@ import joblib
 import numpy as np
 import pytest
 
-from ml.config import DEFAULT_CATEGORICAL, DEFAULT_NUMERIC
+from ml.features import names
 from ml.pipeline import baseline_scores, build_pipeline, feature_importances, predict_scores
 from ml.synthetic import synthetic_features
 
@@ -26,8 +26,8 @@ def frame():
 
 @pytest.mark.parametrize(("class_path", "params"), GRID)
 def test_pipeline_scores_raw_rows_and_round_trips(frame, class_path: str, params: dict) -> None:
-    features = [*DEFAULT_CATEGORICAL, *DEFAULT_NUMERIC]
-    pipe = build_pipeline(class_path, params, DEFAULT_CATEGORICAL, DEFAULT_NUMERIC, random_seed=7)
+    features = list(names())
+    pipe = build_pipeline(class_path, params, names("categorical"), names("numeric"), random_seed=7)
     pipe.fit(frame[features], frame["is_failed"])
     fresh = frame[features].head(20).copy()
     fresh.loc[fresh.index[0], "zip"] = "99999"  # unseen category
@@ -44,10 +44,10 @@ def test_pipeline_scores_raw_rows_and_round_trips(frame, class_path: str, params
 
 
 def test_same_seed_same_model(frame) -> None:
-    features = [*DEFAULT_CATEGORICAL, *DEFAULT_NUMERIC]
+    features = list(names())
     runs = []
     for _ in range(2):
-        pipe = build_pipeline(*GRID[1], DEFAULT_CATEGORICAL, DEFAULT_NUMERIC, random_seed=11)
+        pipe = build_pipeline(*GRID[1], names("categorical"), names("numeric"), random_seed=11)
         pipe.fit(frame[features], frame["is_failed"])
         runs.append(predict_scores(pipe, frame[features]))
     assert np.array_equal(runs[0], runs[1])
@@ -61,3 +61,21 @@ def test_baselines(frame) -> None:
     assert np.array_equal(baseline_scores("random", frame, 5), baseline_scores("random", frame, 5))
     with pytest.raises(ValueError):
         baseline_scores("coin", frame, 0)
+
+
+def test_every_encoded_importance_names_the_catalogue_feature_it_comes_from() -> None:
+    frame = synthetic_features(120, seed=4)
+    features = list(names())
+    for class_path, params in GRID[:2]:  # coefficients, then impurity importances
+        pipe = build_pipeline(class_path, params, names("categorical"), names("numeric"), 3)
+        pipe.fit(frame[features], frame["is_failed"].astype(int))
+        importances = feature_importances(pipe)
+        assert importances["source_feature"].notna().all()
+        assert set(importances["source_feature"]) <= set(features)
+        by_encoded = dict(zip(importances["feature"], importances["source_feature"], strict=True))
+        # one-hot zips belong to `zip`, never to the numeric `zip_fail_rate_365d`
+        zips = [f for f in by_encoded if f.startswith("cat__zip_")]
+        assert zips and {by_encoded[f] for f in zips} == {"zip"}
+        assert by_encoded["num__zip_fail_rate_365d"] == "zip_fail_rate_365d"
+        indicators = [f for f in by_encoded if f.startswith("num__missingindicator_")]
+        assert all(by_encoded[f] == f.removeprefix("num__missingindicator_") for f in indicators)
