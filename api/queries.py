@@ -1,131 +1,86 @@
-"""Every SQL statement the API runs, in one place: parameterized, fragments shared via psycopg.sql.
+"""Every SQL statement the API runs, in one place: parameterized, over the delivery marts only.
 
-"The current scoring run" is the latest `as_of_date` of the model that scored most recently
-(the newest `scored_at` in `ml.scores`). Where `%(as_of)s` is given, it narrows the run to that
-as-of date: the model that most recently scored that date.
+"The current scoring run" is defined once, in dbt (`marts.dim_scoring_runs.is_current`); the API
+reads it, and reads rankings from `marts.fct_rankings`. Where `%(as_of)s` is given, the run is the
+one of that as-of date written most recently.
 """
 
 from __future__ import annotations
 
 from psycopg import sql
 
-# Fragments the statements below share (constants, never user input).
-_LATEST_MODEL = sql.SQL("""
-    latest_model as (
-        select scores.model_id
-        from ml.scores as scores
-        order by scores.scored_at desc, scores.as_of_date desc
-        limit 1
-    )""")
-
-_SCORED_ESTABLISHMENTS = sql.SQL("""
+# The columns of an EstablishmentScore, from marts.fct_rankings (a constant, never user input).
+_RANKED_ESTABLISHMENTS = sql.SQL("""
     select
-        scores.license_number,
-        scores.establishment_id,
-        establishments.dba_name as name,
-        establishments.address,
-        establishments.zip,
-        establishments.facility_type,
-        establishments.facility_group,
-        establishments.risk_level,
-        establishments.last_inspection_date,
-        establishments.last_seen_date as last_visit_date,
-        establishments.last_result,
-        scores.score,
-        scores.rank_abs as rank,
-        scores.as_of_date,
-        scores.model_id,
-        scores.scored_at
-    from ml.scores as scores
-    left join marts.dim_establishments as establishments
-        on scores.establishment_id = establishments.establishment_id""")
+        rankings.license_number,
+        rankings.establishment_id,
+        rankings.establishment_name as name,
+        rankings.address,
+        rankings.zip,
+        rankings.facility_type,
+        rankings.facility_group,
+        rankings.risk_level,
+        rankings.last_inspection_date,
+        rankings.last_visit_date,
+        rankings.last_result,
+        rankings.score,
+        rankings.score_rank as rank,
+        rankings.as_of_date,
+        rankings.model_id,
+        rankings.scored_at
+    from marts.fct_rankings as rankings""")
 
-HEALTH = sql.SQL(
-    """
-    with
-{latest_model},
-
-    latest_deployment as (
-        select selections.deployed_model_id
-        from ml.selections as selections
-        where selections.deployed_model_id is not null
-        order by selections.selected_at desc, selections.selection_id desc
-        limit 1
-    )
-
+HEALTH = """
     select
-        (select latest_model.model_id from latest_model) as scoring_model_id,
-        (
-            select max(scores.as_of_date)
-            from ml.scores as scores
-            inner join latest_model on scores.model_id = latest_model.model_id
-        ) as latest_as_of_date,
-        (select max(scores.scored_at) from ml.scores as scores) as last_scored_at,
-        (select latest_deployment.deployed_model_id from latest_deployment) as deployed_model_id
+        (select runs.model_id from marts.dim_scoring_runs as runs where runs.is_current)
+            as scoring_model_id,
+        (select runs.as_of_date from marts.dim_scoring_runs as runs where runs.is_current)
+            as latest_as_of_date,
+        (select max(runs.scored_at) from marts.dim_scoring_runs as runs) as last_scored_at,
+        (select models.model_id from marts.dim_models as models where models.is_deployed)
+            as deployed_model_id
 """
-).format(latest_model=_LATEST_MODEL)
 
 CURRENT_RUN = """
-    with
-    latest_model as (
-        select scores.model_id
-        from ml.scores as scores
-        where %(as_of)s::date is null or scores.as_of_date = %(as_of)s::date
-        order by scores.scored_at desc, scores.as_of_date desc
-        limit 1
-    ),
-
-    current_run as (
-        select
-            scores.model_id,
-            max(scores.as_of_date) as as_of_date
-        from ml.scores as scores
-        inner join latest_model on scores.model_id = latest_model.model_id
-        where %(as_of)s::date is null or scores.as_of_date = %(as_of)s::date
-        group by scores.model_id
-    )
-
     select
-        current_run.model_id,
-        current_run.as_of_date,
-        (
-            select count(*)
-            from ml.scores as scores
-            where scores.model_id = current_run.model_id
-                and scores.as_of_date = current_run.as_of_date
-        ) as scored_establishments
-    from current_run
+        runs.model_id,
+        runs.as_of_date,
+        runs.scored_establishments
+    from marts.dim_scoring_runs as runs
+    where
+        (%(as_of)s::date is null and runs.is_current)
+        or runs.as_of_date = %(as_of)s::date
+    order by runs.scored_at desc, runs.model_id
+    limit 1
 """
 
 TOP_ESTABLISHMENTS = sql.SQL(
     """
-{scored_establishments}
-    where scores.model_id = %(model_id)s
-        and scores.as_of_date = %(as_of_date)s
-    order by scores.rank_abs, scores.establishment_id
+{ranked}
+    where rankings.model_id = %(model_id)s
+        and rankings.as_of_date = %(as_of_date)s
+    order by rankings.score_rank, rankings.establishment_id
     limit %(limit)s
 """
-).format(scored_establishments=_SCORED_ESTABLISHMENTS)
+).format(ranked=_RANKED_ESTABLISHMENTS)
 
-# The license's newest score from the model that scored most recently.
+# The license's newest score from the current run's model.
 ESTABLISHMENT_SCORE = sql.SQL(
     """
-    with
-{latest_model}
-
-{scored_establishments}
-    inner join latest_model on scores.model_id = latest_model.model_id
-    where scores.license_number = %(license_number)s
-    order by scores.as_of_date desc
+{ranked}
+    inner join marts.dim_scoring_runs as current_run
+        on current_run.is_current and rankings.model_id = current_run.model_id
+    where rankings.license_number = %(license_number)s
+    order by rankings.as_of_date desc
     limit 1
 """
-).format(latest_model=_LATEST_MODEL, scored_establishments=_SCORED_ESTABLISHMENTS)
+).format(ranked=_RANKED_ESTABLISHMENTS)
 
 ESTABLISHMENT_BY_LICENSE = """
     select
         establishments.establishment_id,
         establishments.license_number,
-        establishments.dba_name as name,
+        establishments.establishment_name as name,
         establishments.address
     from marts.dim_establishments as establishments
     where establishments.license_number = %(license_number)s

@@ -2,7 +2,8 @@
 
 A thin wrapper over `ml.frames.scoring_cohort` and `ml.scoring.score_cohort`: the deployed model's
 artifact is sha256-checked, the cohort scored and `ml.scores` replaced for (model, as_of_date), so
-re-running gives the same rows.
+re-running gives the same rows. Then the delivery marts are rebuilt over the new scores (`dbt
+build --select source:ml+`), which is how the API and the dashboard see them.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NONE
 from prefect.runtime import flow_run
 
+from flows.transform import DELIVERY, transform
 from ml import frames, scoring
 from warehouse.db import connect
 from warehouse.runs import recorded_run
@@ -55,4 +57,10 @@ def score(as_of_date: date | None = None, model_id: str | None = None) -> dict[s
         recorded_run(conn, "score", parameters, uuid.UUID(run_id) if run_id else None),
     ):
         result = score_cohort(load_cohort(as_of_date), model_id)
-    return {"rows": result.rows, "as_of_date": result.as_of_date, "model_id": result.model_id}
+        published = transform(select=DELIVERY)  # the apps read the new ranking from the marts
+    return {
+        "rows": result.rows,
+        "as_of_date": result.as_of_date,
+        "model_id": result.model_id,
+        "delivery": published,
+    }

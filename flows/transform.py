@@ -1,4 +1,8 @@
-"""Flow `transform`: `dbt build` (seeds, models, tests) with its results kept in `meta`."""
+"""Flow `transform`: `dbt build` (seeds, models, tests) with its results kept in `meta`.
+
+`select` narrows the build to dbt selectors; the score flow uses `DELIVERY` to rebuild the delivery
+marts (and their tests) over the ML outputs it has just written.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,9 @@ from prefect.runtime import flow_run
 from warehouse.db import connect
 from warehouse.dbt import DbtFailed, record_invocation, run_dbt, tables_without_watermark
 from warehouse.settings import get_settings
+
+# The delivery layer: the ml source's staging views and the marts the API and dashboard read.
+DELIVERY = "source:ml+"
 
 
 @task
@@ -33,10 +40,14 @@ def needs_full_refresh() -> bool:
 
 
 @task
-def dbt_build(as_of_date: date | None = None, full_refresh: bool = False) -> dict[str, Any]:
+def dbt_build(
+    as_of_date: date | None = None, full_refresh: bool = False, select: str | None = None
+) -> dict[str, Any]:
     """Run `dbt build` and store its run results; a failed model or test fails the task."""
     logger = get_run_logger()
     args = ["build"]
+    if select:
+        args += ["--select", select]
     if as_of_date is not None:
         args += ["--vars", f"{{as_of_date: '{as_of_date.isoformat()}'}}"]
     if full_refresh:
@@ -49,7 +60,11 @@ def dbt_build(as_of_date: date | None = None, full_refresh: bool = False) -> dic
     counts: dict[str, int] = {}
     for r in results:
         counts[r["status"]] = counts.get(r["status"], 0) + 1
-    logger.info("dbt build: %s", ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
+    logger.info(
+        "dbt build%s: %s",
+        f" {select}" if select else "",
+        ", ".join(f"{n} {s}" for s, n in sorted(counts.items())),
+    )
     if not invocation.success:
         failed = "; ".join(
             f"{r['unique_id']}: {(r.get('message') or '')[:200]}" for r in invocation.failures
@@ -59,8 +74,10 @@ def dbt_build(as_of_date: date | None = None, full_refresh: bool = False) -> dic
 
 
 @flow(name="transform")
-def transform(as_of_date: date | None = None, full_refresh: bool = False) -> dict[str, Any]:
-    """Build and test the warehouse: staging, intermediate and marts."""
-    if not full_refresh:
+def transform(
+    as_of_date: date | None = None, full_refresh: bool = False, select: str | None = None
+) -> dict[str, Any]:
+    """Build and test the warehouse: staging, intermediate and marts (the `select`ed part)."""
+    if not full_refresh and select is None:
         full_refresh = needs_full_refresh()
-    return dbt_build(as_of_date, full_refresh)
+    return dbt_build(as_of_date, full_refresh, select)

@@ -19,7 +19,7 @@
     {{ return(adapter.dispatch('as_of_features', 'canvass')(timeline, carry)) }}
 {%- endmacro %}
 
-{% macro default__as_of_features(timeline, carry=[]) -%}
+{% macro postgres__as_of_features(timeline, carry=[]) -%}
     select
         row_key,
         {%- for column in carry %}
@@ -68,6 +68,10 @@
         )
 {%- endmacro %}
 
+{% macro default__as_of_features(timeline, carry=[]) -%}
+    {{ canvass.no_engine_variant('as_of_features') }}
+{%- endmacro %}
+
 {#-
     The per-day counts area_fail_rates windows over, from a relation or CTE `inspections` with zip,
     facility_group, inspection_date and is_failed: one row per zip and day, one per facility group and
@@ -108,7 +112,7 @@
     {{ return(adapter.dispatch('area_fail_rates', 'canvass')(daily)) }}
 {%- endmacro %}
 
-{% macro default__area_fail_rates(daily) -%}
+{% macro postgres__area_fail_rates(daily) -%}
     select
         area_type,
         area_id,
@@ -121,6 +125,10 @@
             partition by area_type, area_id order by outcome_date
             range between interval '365 days' preceding and interval '1 day' preceding
         )
+{%- endmacro %}
+
+{% macro default__area_fail_rates(daily) -%}
+    {{ canvass.no_engine_variant('area_fail_rates') }}
 {%- endmacro %}
 
 {#-

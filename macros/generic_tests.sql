@@ -82,3 +82,11 @@
     from {{ model }}
     where {{ column_name }} is not null and not ({{ canvass.regex_matches(column_name, pattern) }})
 {% endtest %}
+
+{#- At most one row has `column` true (e.g. the one current scoring run, the one deployed model). -#}
+{% test at_most_one_true(model, column) %}
+    select count(*) as true_rows
+    from {{ model }}
+    where {{ column }}
+    having count(*) > 1
+{% endtest %}

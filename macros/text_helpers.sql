@@ -1,15 +1,30 @@
-{#- Text and regular-expression helpers. Postgres spellings live in postgres__/default__ variants
-    behind adapter.dispatch so another engine only needs its own variant. -#}
+{#- Text, regular-expression and row-shaping helpers. Each engine's spelling lives in its own
+    `<adapter>__` variant behind adapter.dispatch (today `postgres__`); `default__` fails the
+    compilation with a clear error, so an engine without a variant never runs Postgres SQL that
+    it would read differently (Spark reads regexp_replace's 'g' flag as a position). -#}
+
+{#- Raise a compilation error: macro `name` has no variant for the target's engine. -#}
+{% macro no_engine_variant(name) -%}
+    {{ exceptions.raise_compiler_error(
+        "canvass." ~ name ~ " has no variant for the " ~ adapter.type() ~ " adapter: write "
+        ~ adapter.type() ~ "__" ~ name ~ " in macros/ (the postgres__ variant is Postgres SQL "
+        ~ "and may silently mean something else on another engine)"
+    ) }}
+{%- endmacro %}
 
 {#- Trim, collapse inner whitespace, empty string -> null. -#}
 {% macro clean_text(column) -%}
     {{ return(adapter.dispatch('clean_text', 'canvass')(column)) }}
 {%- endmacro %}
 
-{% macro default__clean_text(column) -%}
+{% macro postgres__clean_text(column) -%}
     {#- Only runs of two or more, and single tabs or newlines, are replaced: the same result as
         replacing every '\s+', about seven times faster on long text (most matches are one space). -#}
     nullif(trim(regexp_replace({{ column }}, '\s\s+|[^\S ]', ' ', 'g')), '')
+{%- endmacro %}
+
+{% macro default__clean_text(column) -%}
+    {{ canvass.no_engine_variant('clean_text') }}
 {%- endmacro %}
 
 {#- The text after the first occurrence of the literal `marker` (a quoted SQL string), else null. -#}
@@ -17,11 +32,15 @@
     {{ return(adapter.dispatch('text_after', 'canvass')(column, marker)) }}
 {%- endmacro %}
 
-{% macro default__text_after(column, marker) -%}
+{% macro postgres__text_after(column, marker) -%}
     case
         when strpos({{ column }}, {{ marker }}) > 0
             then substr({{ column }}, strpos({{ column }}, {{ marker }}) + length({{ marker }}))
     end
+{%- endmacro %}
+
+{% macro default__text_after(column, marker) -%}
+    {{ canvass.no_engine_variant('text_after') }}
 {%- endmacro %}
 
 {#- The first capture group of `pattern` in `column` (the whole match when there is no group), else null. -#}
@@ -29,8 +48,12 @@
     {{ return(adapter.dispatch('regex_substring', 'canvass')(column, pattern)) }}
 {%- endmacro %}
 
-{% macro default__regex_substring(column, pattern) -%}
+{% macro postgres__regex_substring(column, pattern) -%}
     substring({{ column }} from '{{ pattern }}')
+{%- endmacro %}
+
+{% macro default__regex_substring(column, pattern) -%}
+    {{ canvass.no_engine_variant('regex_substring') }}
 {%- endmacro %}
 
 {#- Replace every match of `pattern`. -#}
@@ -38,8 +61,12 @@
     {{ return(adapter.dispatch('regex_replace', 'canvass')(column, pattern, replacement)) }}
 {%- endmacro %}
 
-{% macro default__regex_replace(column, pattern, replacement) -%}
+{% macro postgres__regex_replace(column, pattern, replacement) -%}
     regexp_replace({{ column }}, '{{ pattern }}', '{{ replacement }}', 'g')
+{%- endmacro %}
+
+{% macro default__regex_replace(column, pattern, replacement) -%}
+    {{ canvass.no_engine_variant('regex_replace') }}
 {%- endmacro %}
 
 {#- A join clause that turns `column` into one row per piece split on `pattern`, with the piece's
@@ -48,9 +75,13 @@
     {{ return(adapter.dispatch('regex_split_to_rows', 'canvass')(column, pattern, alias, value_name, position_name)) }}
 {%- endmacro %}
 
-{% macro default__regex_split_to_rows(column, pattern, alias, value_name, position_name) -%}
+{% macro postgres__regex_split_to_rows(column, pattern, alias, value_name, position_name) -%}
     cross join lateral regexp_split_to_table({{ column }}, '{{ pattern }}')
         with ordinality as {{ alias }} ({{ value_name }}, {{ position_name }})
+{%- endmacro %}
+
+{% macro default__regex_split_to_rows(column, pattern, alias, value_name, position_name) -%}
+    {{ canvass.no_engine_variant('regex_split_to_rows') }}
 {%- endmacro %}
 
 {#- The latest non-null value of `column` in a group, latest by `order_by` (an "x desc, y desc" list). -#}
@@ -58,8 +89,12 @@
     {{ return(adapter.dispatch('latest_non_null', 'canvass')(column, order_by)) }}
 {%- endmacro %}
 
-{% macro default__latest_non_null(column, order_by) -%}
+{% macro postgres__latest_non_null(column, order_by) -%}
     (array_agg({{ column }} order by {{ order_by }}) filter (where {{ column }} is not null))[1]
+{%- endmacro %}
+
+{% macro default__latest_non_null(column, order_by) -%}
+    {{ canvass.no_engine_variant('latest_non_null') }}
 {%- endmacro %}
 
 {#- ISO day of the week of a date: 1 = Monday ... 7 = Sunday. -#}
@@ -67,8 +102,12 @@
     {{ return(adapter.dispatch('iso_weekday', 'canvass')(date_expression)) }}
 {%- endmacro %}
 
-{% macro default__iso_weekday(date_expression) -%}
+{% macro postgres__iso_weekday(date_expression) -%}
     cast(extract(isodow from {{ date_expression }}) as integer)
+{%- endmacro %}
+
+{% macro default__iso_weekday(date_expression) -%}
+    {{ canvass.no_engine_variant('iso_weekday') }}
 {%- endmacro %}
 
 {#- True when `column` matches `pattern`. -#}
@@ -76,6 +115,38 @@
     {{ return(adapter.dispatch('regex_matches', 'canvass')(column, pattern)) }}
 {%- endmacro %}
 
-{% macro default__regex_matches(column, pattern) -%}
+{% macro postgres__regex_matches(column, pattern) -%}
     ({{ column }} ~ '{{ pattern }}')
+{%- endmacro %}
+
+{% macro default__regex_matches(column, pattern) -%}
+    {{ canvass.no_engine_variant('regex_matches') }}
+{%- endmacro %}
+
+{#- A join clause that turns an array `column` into one row per element with its 1-based position:
+    `cross join <rows> as <alias> (<value_name>, <position_name>)`. -#}
+{% macro array_to_rows(column, alias, value_name, position_name) -%}
+    {{ return(adapter.dispatch('array_to_rows', 'canvass')(column, alias, value_name, position_name)) }}
+{%- endmacro %}
+
+{% macro postgres__array_to_rows(column, alias, value_name, position_name) -%}
+    cross join lateral unnest({{ column }}) with ordinality as {{ alias }} ({{ value_name }}, {{ position_name }})
+{%- endmacro %}
+
+{% macro default__array_to_rows(column, alias, value_name, position_name) -%}
+    {{ canvass.no_engine_variant('array_to_rows') }}
+{%- endmacro %}
+
+{#- A join clause that turns every column of the row `row_alias` into a row (column name, value as
+    text): `cross join <rows> as <alias> (<key_name>, <value_name>)`. Nulls give a null value. -#}
+{% macro columns_to_rows(row_alias, alias, key_name, value_name) -%}
+    {{ return(adapter.dispatch('columns_to_rows', 'canvass')(row_alias, alias, key_name, value_name)) }}
+{%- endmacro %}
+
+{% macro postgres__columns_to_rows(row_alias, alias, key_name, value_name) -%}
+    cross join lateral jsonb_each_text(to_jsonb({{ row_alias }})) as {{ alias }} ({{ key_name }}, {{ value_name }})
+{%- endmacro %}
+
+{% macro default__columns_to_rows(row_alias, alias, key_name, value_name) -%}
+    {{ canvass.no_engine_variant('columns_to_rows') }}
 {%- endmacro %}

@@ -1,8 +1,10 @@
-"""The ranking dashboard's data: queries over the marts and `ml.scores`, read-only.
+"""The ranking dashboard's data: queries over the delivery marts, read-only.
 
-The SQL lives in `queries/*.sql`. `RankingStore` is created once per server (see `app_hooks.py`)
+The SQL lives in `queries/*.sql` and reads only `marts` (the current run is
+`marts.dim_scoring_runs.is_current`; labels, units and the model's weights per feature come with
+`marts.fct_ranking_explanations`). `RankingStore` is created once per server (see `app_hooks.py`)
 and caches the current ranking for a short while, so opening many sessions costs one query.
-Filtering and explanation helpers are pure functions over frames, so they are tested directly.
+Filtering and formatting helpers are pure functions, so they are tested directly.
 """
 
 from __future__ import annotations
@@ -48,35 +50,6 @@ RANKING_COLUMNS = [
     "last_result",
 ]
 
-# Features of marts.ml_scoring_cohort, in the order the explanation panel lists them when the
-# model recorded no importances, with the words a person reads.
-FEATURE_LABELS: dict[str, str] = {
-    "prior_fails": "Failed inspections before",
-    "prior_inspections": "Inspections before",
-    "days_since_last_inspection": "Days since the last inspection",
-    "days_since_last_fail": "Days since the last failure",
-    "last_result": "Last result",
-    "fail_rate_1y": "Its fail rate, last year",
-    "fail_rate_3y": "Its fail rate, last 3 years",
-    "prior_critical_violations": "Critical violations before",
-    "prior_serious_violations": "Serious violations before",
-    "zip_fail_rate_365d": "Fail rate in its zip, last 365 days",
-    "facility_group_fail_rate_365d": "Fail rate of its facility group, last 365 days",
-    "days_since_first_seen": "Days since first seen",
-    "risk_level": "Risk level (1 = high)",
-    "facility_group": "Facility group",
-    "zip": "Zip",
-    "inspection_type": "Inspection type",
-    "inspection_month": "Month",
-    "inspection_weekday": "Weekday",
-}
-RATE_FEATURES = {
-    "fail_rate_1y",
-    "fail_rate_3y",
-    "zip_fail_rate_365d",
-    "facility_group_fail_rate_365d",
-}
-
 
 @cache
 def load_sql(name: str) -> str:
@@ -120,7 +93,7 @@ class Explanation:
     establishment_id: str
     as_of_date: date | None
     features: list[tuple[str, str, float | None]] = field(default_factory=list)
-    # (readable label, formatted value, share of the model's importance or None)
+    # (readable label, formatted value, the model's weight on the feature or None)
 
 
 def empty_ranking() -> pd.DataFrame:
@@ -168,57 +141,37 @@ def choices(frame: pd.DataFrame, column: str) -> list[str]:
     return [ALL, *values]
 
 
-def importance_by_feature(importances: list[tuple[str, float]]) -> dict[str, float]:
-    """Add up importances per cohort feature; one-hot names (`zip_60601`, `facility_group=X`)
-    count toward the longest feature they start with, exact names toward themselves."""
-    totals: dict[str, float] = {}
-    by_length = sorted(FEATURE_LABELS, key=len, reverse=True)
-    for name, value in importances:
-        if name in FEATURE_LABELS:
-            base = name
-        else:
-            base = next(
-                (f for f in by_length if name.startswith((f + "_", f + "=", f + "__"))), None
-            )
-        if base is not None and value is not None and not math.isnan(value):
-            totals[base] = totals.get(base, 0.0) + abs(float(value))
-    return totals
-
-
-def format_feature(feature: str, value: Any) -> str:
-    """A feature value as a person reads it: rates as percentages, counts as integers."""
+def format_feature(unit: str | None, value: Any) -> str:
+    """A feature value (text from the mart) as a person reads it, by the catalogue's unit: rates as
+    percentages, counts and days as integers, categories as words."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "—"
-    if feature in RATE_FEATURES:
-        return f"{float(value):.0%}"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, float):
-        return f"{value:.2f}"
-    return str(value)
+    if unit == "category":
+        return str(value).replace("_", " ")
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    if unit == "rate":
+        return f"{number:.0%}"
+    if number.is_integer():
+        return str(int(number))
+    return f"{number:.2f}"
 
 
-def explain(cohort_row: dict[str, Any], importances: list[tuple[str, float]]) -> Explanation:
-    """The cohort row's features, ordered by the model's importance (label order when none)."""
-    weights = importance_by_feature(importances)
-    total = sum(weights.values())
-    label_order = list(FEATURE_LABELS)
-    order = label_order
-    if total > 0:
-        order = sorted(label_order, key=lambda f: (-weights.get(f, 0.0), label_order.index(f)))
-    features = [
-        (
-            FEATURE_LABELS[feature],
-            format_feature(feature, cohort_row.get(feature)),
-            weights.get(feature, 0.0) / total if total > 0 else None,
-        )
-        for feature in order
-        if feature in cohort_row
-    ]
+def explain(establishment_id: str, rows: list[dict[str, Any]]) -> Explanation:
+    """The panel's lines from the mart's rows (already most weighed first)."""
     return Explanation(
-        establishment_id=str(cohort_row.get("establishment_id")),
-        as_of_date=cohort_row.get("as_of_date"),
-        features=features,
+        establishment_id=establishment_id,
+        as_of_date=rows[0]["features_as_of_date"] if rows else None,
+        features=[
+            (
+                row["feature_label"],
+                format_feature(row["feature_unit"], row["feature_value"]),
+                None if row["model_weight"] is None else float(row["model_weight"]),
+            )
+            for row in rows
+        ],
     )
 
 
@@ -273,20 +226,14 @@ class RankingStore:
         return Snapshot(run, frame)
 
     def explanation(self, establishment_id: str, run: ScoringRun) -> Explanation | None:
-        """The features behind one establishment's score; None when the cohort lacks it."""
+        """The features behind one establishment's score; None when the mart has none for it."""
         try:
             with self.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
-                row = cur.execute(
+                rows = cur.execute(
                     load_sql("explanation"),
-                    {"establishment_id": establishment_id, "as_of_date": run.as_of_date},
-                ).fetchone()
-                importances = [
-                    (r["feature"], r["importance"])
-                    for r in cur.execute(
-                        load_sql("feature_importances"), {"model_id": run.model_id}
-                    ).fetchall()
-                ]
+                    {"establishment_id": establishment_id, "model_id": run.model_id},
+                ).fetchall()
         except psycopg.Error as exc:
             log.error("dashboard: cannot read the features of %s: %s", establishment_id, exc)
             return None
-        return explain(row, importances) if row else None
+        return explain(establishment_id, rows) if rows else None

@@ -42,7 +42,6 @@ from dashboards.ranking.data import (
 log = logging.getLogger(__name__)
 
 DEFAULT_TOP_N = 100
-EXPLANATION_ROWS = 12  # the most weighed features; the panel stays readable
 RISK_OPTIONS = [(ALL, ALL), ("1", "1 (high)"), ("2", "2 (medium)"), ("3", "3 (low)")]
 EMPTY_STYLE = (
     "padding:16px 20px;background:#ffffff;border:1px solid #d9dde3;border-left:4px solid #1f3a5f;"
@@ -119,6 +118,15 @@ def header_html(snapshot: Snapshot) -> str:
     )
 
 
+def weight_text(share: float | None) -> str:
+    """The model's weight on a feature as a person reads it: '' when the model recorded none."""
+    if share is None:
+        return ""
+    if 0 < share < 0.005:
+        return "<1%"
+    return f"{share:.0%}"
+
+
 def explanation_html(snapshot: Snapshot, store: RankingStore, row: dict[str, Any]) -> str:
     """The panel for one selected row: who it is, its score, and the features behind it."""
     name = html.escape(str(row["name"]))
@@ -137,8 +145,8 @@ def explanation_html(snapshot: Snapshot, store: RankingStore, row: dict[str, Any
     lines = "".join(
         f"<tr><td>{html.escape(label)}</td><td style='text-align:right'><b>{html.escape(value)}</b>"
         f"</td><td style='text-align:right;color:#6b7785'>"
-        f"{'' if not share else f'{share:.0%}'}</td></tr>"
-        for label, value, share in explanation.features[:EXPLANATION_ROWS]
+        f"{weight_text(share)}</td></tr>"
+        for label, value, share in explanation.features
     )
     caption = (
         f"What the model saw as of {explanation.as_of_date:%Y-%m-%d}"

@@ -30,8 +30,14 @@ def test_the_manifest_holds_the_lineage_from_source_to_exposures(docs_url: str) 
     with urllib.request.urlopen(f"{docs_url}/manifest.json", timeout=10) as response:
         manifest = json.load(response)
     exposures = {e["name"]: e for e in manifest["exposures"].values()}
-    assert {"inspection_dashboard", "canvass_api", "model_training", "scoring"} <= set(exposures)
+    assert {"ranking_dashboard", "canvass_api", "model_training", "scoring"} <= set(exposures)
     assert "model.canvass.ml_features" in exposures["model_training"]["depends_on"]["nodes"]
+    # the apps' lineage runs from the ML outputs through the delivery marts
+    assert "model.canvass.fct_rankings" in exposures["ranking_dashboard"]["depends_on"]["nodes"]
+    rankings = manifest["nodes"]["model.canvass.fct_rankings"]
+    assert "model.canvass.stg_ml__scores" in rankings["depends_on"]["nodes"]
+    scores = manifest["nodes"]["model.canvass.stg_ml__scores"]
+    assert "source.canvass.ml.scores" in scores["depends_on"]["nodes"]
     staging = manifest["nodes"]["model.canvass.stg_chicago__inspections"]
     assert "source.canvass.chicago.food_inspections" in staging["depends_on"]["nodes"]
 

@@ -249,11 +249,13 @@ def test_openapi_documents_every_endpoint_with_tags(client: TestClient) -> None:
 def test_the_reader_connection_cannot_write(delivery_url: str) -> None:
     settings = reader_settings(delivery_url)
     with connect_reader(settings) as conn:
-        assert conn.execute("select count(*) from ml.scores").fetchone()[0] == 10
+        assert conn.execute("select count(*) from marts.fct_rankings").fetchone()[0] == 10
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):  # apps read marts only
+            conn.execute("select count(*) from ml.scores")
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             conn.execute(
-                "insert into ml.scores (model_id, establishment_id, as_of_date, score, rank_abs)"
-                " values ('model-new', 'x', date '2024-03-01', 0.5, 99)"
+                "insert into marts.fct_rankings (model_id, establishment_id, as_of_date, score)"
+                " values ('model-new', 'x', date '2024-03-01', 0.5)"
             )
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             conn.execute("delete from marts.dim_establishments")

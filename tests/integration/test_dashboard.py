@@ -4,6 +4,7 @@ tests/support/delivery_seed.py): the table's ColumnDataSource, the filters, the 
 from __future__ import annotations
 
 import dataclasses
+import re
 import socket
 from collections.abc import Iterator
 from typing import Any
@@ -102,6 +103,21 @@ def test_selecting_a_row_explains_its_score(dashboard: dict[str, Any]) -> None:
     assert "<b>2</b>" in first_row
     assert "40%" in first_row
     assert "Days since the last inspection" in text
+    # every feature of the deployed model is listed with a weight: the two one-hot zips add up to
+    # 15%, and a feature the model gave nothing shows 0%, not a blank
+    rows = {
+        re.search(r"<td>([^<]+)</td>", r).group(1): re.findall(r">(\d+%|<1%)</td>", r)
+        for r in text.split("<tr>")[1:]
+    }
+    assert set(rows) == {
+        "Failed inspections before",
+        "Days since the last inspection",
+        "Its fail rate, last year",
+        "Zip",
+        "Last result",
+    }
+    assert all(len(weights) == 1 for weights in rows.values()), rows
+    assert rows["Zip"][-1] == "15%" and rows["Last result"][-1] == "0%"
 
 
 def test_the_map_and_the_table_share_one_source(dashboard: dict[str, Any]) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pandas as pd
 import pytest
 
@@ -12,7 +14,6 @@ from dashboards.ranking.data import (
     explain,
     filter_ranking,
     format_feature,
-    importance_by_feature,
 )
 
 
@@ -43,41 +44,42 @@ def test_choices_lists_all_then_the_sorted_values(frame: pd.DataFrame) -> None:
     assert choices(frame, "facility_group") == [ALL, "restaurant", "school"]
 
 
-def test_one_hot_importances_count_toward_their_feature() -> None:
-    weights = importance_by_feature(
+def test_explain_keeps_the_marts_order_and_formats_values_by_unit() -> None:
+    rows = [
+        ("fail_rate_1y", "Its fail rate, last year", "rate", "0.5", 0.6),
+        ("prior_fails", "Failed inspections before", "count", "3", 0.3),
+        ("last_result", "Last result", "category", "pass_with_conditions", 0.1),
+        ("days_since_last_fail", "Days since the last failure", "days", None, 0.0),
+    ]
+    explanation = explain(
+        "a",
         [
-            ("zip_60601", 0.1),
-            ("zip_60614", 0.2),
-            ("zip_fail_rate_365d", 0.3),
-            ("facility_group=school", 0.05),
-            ("prior_fails", 0.25),
-            ("unknown_feature", 0.5),
-        ]
+            {
+                "feature": f,
+                "feature_label": label,
+                "feature_unit": unit,
+                "feature_value": value,
+                "model_weight": weight,
+                "features_as_of_date": date(2024, 3, 1),
+            }
+            for f, label, unit, value, weight in rows
+        ],
     )
-    assert weights == pytest.approx(
-        {"zip": 0.3, "zip_fail_rate_365d": 0.3, "facility_group": 0.05, "prior_fails": 0.25}
-    )
-
-
-def test_explain_orders_by_weight_and_formats_values() -> None:
-    row = {
-        "establishment_id": "a",
-        "as_of_date": None,
-        "prior_fails": 3,
-        "fail_rate_1y": 0.5,
-        "days_since_last_fail": None,
-    }
-    explanation = explain(row, [("fail_rate_1y", 0.8), ("prior_fails", 0.2)])
-    assert explanation.features[0] == ("Its fail rate, last year", "50%", pytest.approx(0.8))
-    assert explanation.features[1][1] == "3"
-    assert explanation.features[2] == ("Days since the last failure", "—", 0.0)
-    unweighted = explain(row, [])
-    assert [label for label, _, _ in unweighted.features][0] == "Failed inspections before"
-    assert unweighted.features[0][2] is None
+    assert explanation.as_of_date == date(2024, 3, 1)
+    assert explanation.features == [
+        ("Its fail rate, last year", "50%", pytest.approx(0.6)),
+        ("Failed inspections before", "3", pytest.approx(0.3)),
+        ("Last result", "pass with conditions", pytest.approx(0.1)),
+        ("Days since the last failure", "—", 0.0),
+    ]
+    assert explain("b", []).features == []
 
 
 def test_format_feature() -> None:
-    assert format_feature("days_since_last_inspection", 12.0) == "12"
-    assert format_feature("fail_rate_3y", 0.125) == "12%"
-    assert format_feature("last_result", None) == "—"
-    assert format_feature("last_result", float("nan")) == "—"
+    assert format_feature("days", "12") == "12"
+    assert format_feature("rate", "0.125") == "12%"
+    assert format_feature("rate", "1") == "100%"
+    assert format_feature("count", "2.5") == "2.50"
+    assert format_feature("category", None) == "—"
+    assert format_feature("days", float("nan")) == "—"
+    assert format_feature("category", "not_ready") == "not ready"

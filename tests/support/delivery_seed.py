@@ -2,8 +2,12 @@
 
 Each delivery test module gets its own database on the session's server, so the marts tables made
 here never meet the ones dbt builds in the shared session database, and other tests' scores never
-change what these tests rank. The tables follow the marts contract (columns the API and dashboard
-read); `canvass_reader` is granted select on them, as the migration grants only on later tables.
+change what these tests rank. The core marts the delivery layer reads (dim_establishments,
+fct_inspections, ml_scoring_cohort) are hand-made tables following their contract; the ml rows are
+written as the ML library writes them; then the real dbt delivery layer (the ml staging views and
+marts.dim_scoring_runs, fct_rankings, fct_ranking_explanations, dim_models) is built on them, so the
+apps are tested against the SQL they read in production. dbt runs once per session and kind
+(seeded or empty): later databases are copies of that template (`create database ... template`).
 
 Runs:
 - model-new scored 2024-03-01 (latest scored_at): 1001, 1002, 1003, an unlicensed cart, 1005.
@@ -15,12 +19,15 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import tempfile
 import uuid
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import psycopg
 from psycopg import sql
 
+from support.dbt_sandbox import dbt
 from warehouse.migrate import migrate
 from warehouse.settings import READER_ROLE, Settings, get_settings, parse_database_url
 
@@ -30,6 +37,7 @@ MARTS_DDL = """
 create table marts.dim_establishments (
     establishment_id text primary key,
     license_number bigint,
+    establishment_name text,
     dba_name text,
     aka_name text,
     facility_type text,
@@ -160,10 +168,21 @@ def reader_settings(url: str) -> Settings:
     return dataclasses.replace(get_settings(), database_url=url, reader_database_url=None)
 
 
-def create_delivery_database(warehouse_url: str, *, seed: bool = True) -> str:
-    """A new migrated database on the session's server with the marts tables; rows when `seed`."""
+_TEMPLATES: dict[bool, str] = {}  # seeded? -> template database name, made once per session
+# the catalogue seed too (the apps read its labels), but not its test against ml_features (not here)
+DELIVERY_SELECTION = [
+    "build",
+    "--select",
+    "feature_catalogue",
+    "source:ml+",
+    "--exclude",
+    "assert_feature_marts_match_the_catalogue",
+]
+
+
+def _build_template(warehouse_url: str, seed: bool) -> str:
     admin = parse_database_url(warehouse_url)
-    name = f"canvass_delivery_{uuid.uuid4().hex[:8]}"
+    name = f"canvass_delivery_template_{'seeded' if seed else 'empty'}_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(admin.url(database="postgres"), autocommit=True) as conn:
         conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
     url = admin.url(database=name)
@@ -173,11 +192,36 @@ def create_delivery_database(warehouse_url: str, *, seed: bool = True) -> str:
         if seed:
             seed_rows(conn)
         conn.execute(
-            sql.SQL("grant select on all tables in schema marts, ml to {}").format(
+            sql.SQL("grant select on all tables in schema marts to {}").format(
                 sql.Identifier(READER_ROLE)
             )
         )
-    return url
+    with tempfile.TemporaryDirectory(prefix="canvass-delivery-dbt-") as target:
+        dbt(DELIVERY_SELECTION, url, Path(target))
+    return name
+
+
+def create_delivery_database(warehouse_url: str, *, seed: bool = True) -> str:
+    """A new migrated database on the session's server with the marts the apps read (built by
+    dbt's delivery layer over hand-made rows when `seed`, over empty tables otherwise)."""
+    if seed not in _TEMPLATES:
+        _TEMPLATES[seed] = _build_template(warehouse_url, seed)
+    template = _TEMPLATES[seed]
+    admin = parse_database_url(warehouse_url)
+    name = f"canvass_delivery_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(admin.url(database="postgres"), autocommit=True) as conn:
+        # a template may have no other session; dbt's pool may linger for a moment
+        conn.execute(
+            "select pg_terminate_backend(pid) from pg_stat_activity "
+            "where datname = %s and pid <> pg_backend_pid()",
+            [template],
+        )
+        conn.execute(
+            sql.SQL("create database {} template {}").format(
+                sql.Identifier(name), sql.Identifier(template)
+            )
+        )
+    return admin.url(database=name)
 
 
 def drop_delivery_database(warehouse_url: str, url: str) -> None:
@@ -196,12 +240,13 @@ def seed_rows(conn: psycopg.Connection) -> None:
             insert into marts.dim_establishments (
                 establishment_id, license_number, dba_name, facility_type, facility_group,
                 risk_level, address, zip, latitude, longitude, last_inspection_date, last_result,
-                first_seen_date, last_seen_date, is_out_of_business, inspection_count
+                first_seen_date, last_seen_date, is_out_of_business, inspection_count,
+                establishment_name
             )
             values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, date '2021-01-01',
-                    %s, false, 1)
+                    %s, false, 1, %s)
             """,
-            ESTABLISHMENTS,
+            [(*e, e[2]) for e in ESTABLISHMENTS],
         )
         by_id = {e[0]: e for e in ESTABLISHMENTS}
         cur.executemany(
@@ -240,7 +285,8 @@ def seed_rows(conn: psycopg.Connection) -> None:
             insert into ml.model_groups (model_group_id, algorithm, hyperparameters,
                                          feature_list, label)
             values ('group-1', 'sklearn.ensemble.RandomForestClassifier', '{}',
-                    array['prior_fails', 'days_since_last_inspection', 'zip'], 'is_failed')
+                    array['prior_fails', 'days_since_last_inspection', 'zip', 'fail_rate_1y',
+                          'last_result'], 'is_failed')
             """
         )
         cur.executemany(
@@ -260,22 +306,31 @@ def seed_rows(conn: psycopg.Connection) -> None:
             """
             insert into ml.selections (experiment_hash, model_group_id, deployed_model_id, rule,
                                        metric, value, selected_at)
-            values ('exp-1', 'group-1', 'model-new', 'best_precision_at_k', 'precision@k', 0.4,
-                    %s)
+            values ('exp-1', 'group-1', 'model-new', 'best_average', 'mean:precision@10_pct',
+                    0.4, %s)
             """,
             [T_FEB],
         )
         cur.executemany(
             """
-            insert into ml.feature_importances (model_id, feature, importance, rank_abs)
-            values ('model-new', %s, %s, %s)
+            insert into ml.deployments (model_id, experiment_hash, model_group_id, rule,
+                                        deployed_at)
+            values (%s, 'exp-1', 'group-1', 'best_average', %s)
             """,
-            [
-                ("prior_fails", 0.40, 1),
-                ("days_since_last_inspection", 0.30, 2),
-                ("zip_60601", 0.10, 3),
-                ("zip_60614", 0.05, 4),
-                ("fail_rate_1y", 0.15, 5),
+            [("model-old", T_OLD), ("model-new", T_FEB)],
+        )
+        cur.executemany(
+            """
+            insert into ml.feature_importances
+                (model_id, feature, importance, rank_abs, source_feature)
+            values ('model-new', %s, %s, %s, %s)
+            """,
+            [  # encoded columns as sklearn names them; the two zips add up to `zip`
+                ("num__prior_fails", 0.40, 1, "prior_fails"),
+                ("num__days_since_last_inspection", 0.30, 2, "days_since_last_inspection"),
+                ("num__fail_rate_1y", 0.15, 3, "fail_rate_1y"),
+                ("cat__zip_60601", 0.10, 4, "zip"),
+                ("cat__zip_60614", 0.05, 5, "zip"),
             ],
         )
         cur.executemany(

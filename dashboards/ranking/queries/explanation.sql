@@ -1,9 +1,14 @@
--- The features the model saw for one establishment: its row of marts.ml_scoring_cohort, the one
--- for the run's as-of date when the cohort still has it, else the newest.
-select cohort.*
-from marts.ml_scoring_cohort as cohort
-where cohort.establishment_id = %(establishment_id)s
-order by
-    (cohort.as_of_date = %(as_of_date)s) desc,
-    cohort.as_of_date desc
-limit 1
+-- Why one establishment of the current run ranks where it does: each feature of the model with
+-- its label, unit, value and the model's weight, most weighed first (marts.fct_ranking_explanations).
+select
+    explanations.feature,
+    explanations.feature_label,
+    explanations.feature_unit,
+    explanations.feature_value,
+    explanations.model_weight,
+    explanations.features_as_of_date
+from marts.fct_ranking_explanations as explanations
+where
+    explanations.establishment_id = %(establishment_id)s
+    and explanations.model_id = %(model_id)s
+order by explanations.weight_rank

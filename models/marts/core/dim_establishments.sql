@@ -52,6 +52,8 @@ final as (
     select
         establishment_id,
         license_number,
+        -- the one name people read everywhere: doing-business-as, else also-known-as
+        coalesce(dba_name, aka_name) as establishment_name,
         dba_name,
         aka_name,
         facility_type,
