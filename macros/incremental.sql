@@ -35,35 +35,37 @@
     (select coalesce(max(loaded_at), cast('-infinity' as timestamptz)) from {{ relation }})
 {%- endmacro %}
 
-{#- Inspection ids of raw rows loaded or corrected after `relation`'s watermark. -#}
+{#- Inspection ids of raw rows loaded or corrected after `relation`'s watermark, read through the
+    staging view (its loaded_at is raw's, so the filter uses raw's loaded_at index). A model that
+    calls it without otherwise reading staging says `-- depends_on: ref('stg_chicago__inspections')`. -#}
 {% macro changed_inspection_ids(relation) -%}
     select inspection_id
-    from {{ source('chicago', 'food_inspections') }}
+    from {{ ref('stg_chicago__inspections') }}
     where loaded_at > {{ canvass.loaded_watermark(relation) }}
 {%- endmacro %}
 
 {#-
     The scope CTEs of an incremental model (rendered only when incremental):
       changed               inspections loaded or corrected in raw since `relation`'s watermark;
-      scope_establishments  the establishments those inspections belong to now (`current_key` over
-                            `current_rows`: staging for the models downstream of it, raw keyed by
-                            macro establishment_key for staging itself), or belonged to in
-                            `relation` before (a correction can move an inspection between
-                            licences). Staging rows can also disappear without their raw row
-                            changing (a new lower-id copy makes an old row a re-published copy), but
-                            such a row shares its establishment with the new one, so replacing whole
+      scope_establishments  the establishments those inspections belong to now (in `current_rows`:
+                            int_inspections__deduplicated for the models after it, the staging
+                            view for the deduplication itself), or belonged to in `relation`
+                            before (a correction can move an inspection between licences).
+                            Deduplicated rows can also disappear without their raw row changing (a
+                            new lower-id copy makes an old row a re-published copy), but such a row
+                            shares its establishment with the new one, so replacing whole
                             establishments catches it;
       scope_markers         one marker per scope establishment and per changed inspection.
     `relation` must have establishment_id, inspection_id and loaded_at. Ends with a comma.
 -#}
-{% macro establishment_scope_ctes(relation, current_rows=none, current_key='establishment_id') -%}
-{%- set current_rows = current_rows if current_rows is not none else ref('stg_chicago__inspections') -%}
+{% macro establishment_scope_ctes(relation, current_rows=none) -%}
+{%- set current_rows = current_rows if current_rows is not none else ref('int_inspections__deduplicated') -%}
 changed as (
     {{ canvass.changed_inspection_ids(relation) }}
 ),
 
 scope_establishments as (
-    select {{ current_key }} as establishment_id
+    select establishment_id
     from {{ current_rows }}
     where inspection_id in (select changed.inspection_id from changed)
     union

@@ -26,7 +26,9 @@ from __future__ import annotations
 
 import csv
 import logging
+from dataclasses import dataclass
 from datetime import date
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -40,131 +42,47 @@ HEADERS: tuple[str, ...] = tuple(EXPORT_HEADERS)
 # The demo's size and seed wherever a demo is made (`canvass demo`, the pipeline, the ingest flow).
 DEMO_ESTABLISHMENTS = 1500
 DEMO_SEED = 42
-NUMBERING_CHANGE = date(2018, 7, 1)
+SEEDS = Path(__file__).resolve().parents[2] / "seeds"  # the dbt project's reference tables
+
 
 # --------------------------------------------------------------------------- reference tables
-# Violation titles per code number as they appear in the real rows; the weight is how often the
-# code was cited there. Codes the rows never cite (old 15; new 4, 17, 26, 27, 30, 31) carry the
-# City's title, as in seeds/violation_codes.csv, and a small weight.
-# Before 2018-07-01: 1-14 critical, 15-29 serious, 30-45 minor.
+# Violation numbers, titles and how often the real rows cite each (seed violation_codes), and the
+# date the City renumbered them (seed violation_code_eras): read from the seeds dbt loads, so the
+# generator and the warehouse share one catalogue. Before 2018-07-01: 1-14 critical, 15-29
+# serious, 30-45 minor; from then, 1-29 foodborne-illness risk factors, 30-63 the rest.
+
+
+@dataclass(frozen=True)
+class ViolationCatalogue:
+    numbering_change: date
+    old_codes: tuple[tuple[int, str, int], ...]  # (number, title, weight) before the change
+    new_codes: tuple[tuple[int, str, int], ...]  # ... from the change on
+
+    def titles(self, new: bool) -> dict[int, str]:
+        return {code: title for code, title, _ in (self.new_codes if new else self.old_codes)}
+
+
+@cache
+def violation_catalogue(seeds: Path = SEEDS) -> ViolationCatalogue:
+    """The seeds' violation codes with a demo weight, by era, and the renumbering date."""
+    with (seeds / "violation_code_eras.csv").open(newline="", encoding="utf-8") as handle:
+        eras = {row["code_era"]: row for row in csv.DictReader(handle)}
+    change = date.fromisoformat(eras["from_2018_07"]["valid_from"])
+    codes: dict[str, list[tuple[int, str, int]]] = {era: [] for era in eras}
+    with (seeds / "violation_codes.csv").open(newline="", encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            if int(row["demo_weight"]) > 0:
+                codes[row["code_era"]].append(
+                    (int(row["violation_number"]), row["title"], int(row["demo_weight"]))
+                )
+    return ViolationCatalogue(
+        numbering_change=change,
+        old_codes=tuple(sorted(codes["pre_2018_07"])),
+        new_codes=tuple(sorted(codes["from_2018_07"])),
+    )
+
+
 # fmt: off
-_OLD_CODES: tuple[tuple[int, str, int], ...] = (
-    (1, "SOURCE SOUND CONDITION, NO SPOILAGE, FOODS PROPERLY LABELED, SHELLFISH TAGS IN PLACE", 58),
-    (2, "FACILITIES TO MAINTAIN PROPER TEMPERATURE", 487),
-    (3, "POTENTIALLY HAZARDOUS FOOD MEETS TEMPERATURE REQUIREMENT DURING STORAGE, PREPARATION DISPLAY AND SERVICE", 549),
-    (4, "SOURCE OF CROSS CONTAMINATION CONTROLLED I.E. CUTTING BOARDS, FOOD  HANDLERS, UTENSILS, ETC", 30),
-    (5, "PERSONNEL WITH INFECTIONS RESTRICTED: NO OPEN SORES, WOUNDS, ETC", 2),
-    (6, "HANDS WASHED AND CLEANED, GOOD HYGIENIC PRACTICES; NO BARE HAND CONTACT WITH READY-TO-EAT FOODS.", 153),
-    (7, "WASH AND RINSE WATER: CLEAN AND PROPER TEMPERATURE", 9),
-    (8, "SANITIZING RINSE FOR EQUIPMENT AND UTENSILS:  CLEAN, PROPER TEMPERATURE, CONCENTRATION, EXPOSURE TIME", 170),
-    (9, "WATER SOURCE: SAFE, HOT & COLD UNDER CITY PRESSURE", 105),
-    (10, "SEWAGE AND WASTE WATER DISPOSAL, NO BACK SIPHONAGE, CROSS  CONNECTION AND/OR BACK FLOW", 41),
-    (11, "ADEQUATE NUMBER, CONVENIENT, ACCESSIBLE, DESIGNED, AND MAINTAINED", 269),
-    (12, "HAND WASHING FACILITIES: WITH SOAP AND SANITARY HAND DRYING DEVICES, CONVENIENT AND ACCESSIBLE TO FOOD PREP AREA", 185),
-    (13, "NO EVIDENCE OF RODENT OR INSECT INFESTATION, NO BIRDS, TURTLES OR OTHER ANIMALS", 28),
-    (14, "PREVIOUS SERIOUS VIOLATION CORRECTED, 7-42-090", 39),
-    (15, "UNWRAPPED AND POTENTIALLY HAZARDOUS FOOD NOT RE-SERVED", 2),
-    (16, "FOOD PROTECTED DURING STORAGE, PREPARATION, DISPLAY, SERVICE AND TRANSPORTATION", 337),
-    (17, "POTENTIALLY HAZARDOUS FOOD PROPERLY THAWED", 5),
-    (18, "NO EVIDENCE OF RODENT OR INSECT OUTER OPENINGS PROTECTED/RODENT PROOFED, A WRITTEN LOG SHALL BE MAINTAINED AVAILABLE TO THE INSPECTORS", 1145),
-    (19, "OUTSIDE GARBAGE WASTE GREASE AND STORAGE AREA; CLEAN, RODENT PROOF, ALL CONTAINERS COVERED", 245),
-    (20, "INSIDE CONTAINERS OR RECEPTACLES: ADEQUATE NUMBER, PROPERLY COVERED AND INSECT/RODENT PROOF", 3),
-    (21, "* CERTIFIED FOOD MANAGER ON SITE WHEN POTENTIALLY HAZARDOUS FOODS ARE  PREPARED AND SERVED", 564),
-    (22, "DISH MACHINES: PROVIDED WITH ACCURATE THERMOMETERS, CHEMICAL TEST KITS AND SUITABLE GAUGE COCK", 91),
-    (23, "DISHES AND UTENSILS FLUSHED, SCRAPED, SOAKED", 2),
-    (24, "DISH WASHING FACILITIES: PROPERLY DESIGNED, CONSTRUCTED, MAINTAINED, INSTALLED, LOCATED AND OPERATED", 165),
-    (25, "TOXIC ITEMS PROPERLY STORED, LABELED AND USED", 12),
-    (26, "ADEQUATE NUMBER, CONVENIENT, ACCESSIBLE, PROPERLY DESIGNED AND INSTALLED", 117),
-    (27, "TOILET ROOMS ENCLOSED CLEAN, PROVIDED WITH HAND CLEANSER, SANITARY HAND DRYING DEVICES AND PROPER WASTE RECEPTACLES", 21),
-    (28, "* INSPECTION REPORT SUMMARY DISPLAYED AND VISIBLE TO ALL CUSTOMERS", 66),
-    (29, "PREVIOUS MINOR VIOLATION(S) CORRECTED 7-42-090", 378),
-    (30, "FOOD IN ORIGINAL CONTAINER, PROPERLY LABELED: CUSTOMER ADVISORY POSTED AS NEEDED", 752),
-    (31, "CLEAN MULTI-USE UTENSILS AND SINGLE SERVICE ARTICLES PROPERLY STORED: NO REUSE OF SINGLE SERVICE ARTICLES", 423),
-    (32, "FOOD AND NON-FOOD CONTACT SURFACES PROPERLY DESIGNED, CONSTRUCTED AND MAINTAINED", 2535),
-    (33, "FOOD AND NON-FOOD CONTACT EQUIPMENT UTENSILS CLEAN, FREE OF ABRASIVE DETERGENTS", 2882),
-    (34, "FLOORS: CONSTRUCTED PER CODE, CLEANED, GOOD REPAIR, COVING INSTALLED, DUST-LESS CLEANING METHODS USED", 3104),
-    (35, "WALLS, CEILINGS, ATTACHED EQUIPMENT CONSTRUCTED PER CODE: GOOD REPAIR, SURFACES CLEAN AND DUST-LESS CLEANING METHODS", 2587),
-    (36, "LIGHTING: REQUIRED MINIMUM FOOT-CANDLES OF LIGHT PROVIDED, FIXTURES SHIELDED", 909),
-    (37, "TOILET ROOM DOORS SELF CLOSING: DRESSING ROOMS WITH LOCKERS PROVIDED: COMPLETE SEPARATION FROM LIVING/SLEEPING QUARTERS", 298),
-    (38, "VENTILATION: ROOMS AND EQUIPMENT VENTED AS REQUIRED: PLUMBING: INSTALLED AND MAINTAINED", 2357),
-    (39, "LINEN: CLEAN AND SOILED PROPERLY STORED", 26),
-    (40, "REFRIGERATION AND METAL STEM THERMOMETERS PROVIDED AND CONSPICUOUS", 564),
-    (41, "PREMISES MAINTAINED FREE OF LITTER, UNNECESSARY ARTICLES, CLEANING  EQUIPMENT PROPERLY STORED", 1246),
-    (42, "APPROPRIATE METHOD OF HANDLING OF FOOD (ICE) HAIR RESTRAINTS AND CLEAN APPAREL WORN", 239),
-    (43, "FOOD (ICE) DISPENSING UTENSILS, WASH CLOTHS PROPERLY STORED", 292),
-    (44, "ONLY AUTHORIZED PERSONNEL IN THE FOOD-PREP AREA", 7),
-    (45, "FOOD HANDLER REQUIREMENTS MET", 200),
-)
-# From 2018-07-01 (the FDA-style form): 1-29 foodborne-illness risk factors, 30-63 the rest.
-_NEW_CODES: tuple[tuple[int, str, int], ...] = (
-    (1, "PERSON IN CHARGE PRESENT, DEMONSTRATES KNOWLEDGE, AND PERFORMS DUTIES", 202),
-    (2, "CITY OF CHICAGO FOOD SERVICE SANITATION CERTIFICATE", 390),
-    (3, "MANAGEMENT, FOOD EMPLOYEE AND CONDITIONAL EMPLOYEE; KNOWLEDGE, RESPONSIBILITIES AND REPORTING", 377),
-    (4, "PROPER USE OF RESTRICTION AND EXCLUSION", 2),
-    (5, "PROCEDURES FOR RESPONDING TO VOMITING AND DIARRHEAL EVENTS", 446),
-    (6, "PROPER EATING, TASTING, DRINKING, OR TOBACCO USE", 23),
-    (7, "NO DISCHARGE FROM EYES, NOSE, AND MOUTH", 2),
-    (8, "HANDS CLEAN & PROPERLY WASHED", 37),
-    (9, "NO BARE HAND CONTACT WITH RTE FOOD OR A PRE-APPROVED ALTERNATIVE PROCEDURE PROPERLY ALLOWED", 19),
-    (10, "ADEQUATE HANDWASHING SINKS PROPERLY SUPPLIED AND ACCESSIBLE", 1095),
-    (11, "FOOD OBTAINED FROM APPROVED SOURCE", 4),
-    (12, "FOOD RECEIVED AT PROPER TEMPERATURE", 2),
-    (13, "FOOD IN GOOD CONDITION, SAFE, & UNADULTERATED", 9),
-    (14, "REQUIRED RECORDS AVAILABLE: SHELLSTOCK TAGS, PARASITE DESTRUCTION", 32),
-    (15, "FOOD SEPARATED AND PROTECTED", 20),
-    (16, "FOOD-CONTACT SURFACES: CLEANED & SANITIZED", 326),
-    (17, "PROPER DISPOSITION OF RETURNED, PREVIOUSLY SERVED, RECONDITIONED & UNSAFE FOOD", 2),
-    (18, "PROPER COOKING TIME & TEMPERATURES", 2),
-    (19, "PROPER REHEATING PROCEDURES FOR HOT HOLDING", 3),
-    (20, "PROPER COOLING TIME AND TEMPERATURE", 5),
-    (21, "PROPER HOT HOLDING TEMPERATURES", 49),
-    (22, "PROPER COLD HOLDING TEMPERATURES", 181),
-    (23, "PROPER DATE MARKING AND DISPOSITION", 231),
-    (24, "TIME AS A PUBLIC HEALTH CONTROL; PROCEDURES & RECORDS", 2),
-    (25, "CONSUMER ADVISORY PROVIDED FOR RAW/UNDERCOOKED FOOD", 177),
-    (26, "PASTEURIZED FOODS USED; PROHIBITED FOODS NOT OFFERED", 2),
-    (27, "FOOD ADDITIVES: APPROVED & PROPERLY USED", 2),
-    (28, "TOXIC SUBSTANCES PROPERLY IDENTIFIED, STORED, & USED", 19),
-    (29, "COMPLIANCE WITH VARIANCE/SPECIALIZED PROCESS/HACCP", 31),
-    (30, "PASTEURIZED EGGS USED WHERE REQUIRED", 2),
-    (31, "WATER & ICE FROM APPROVED SOURCE", 2),
-    (32, "VARIANCE OBTAINED FOR SPECIALIZED PROCESSING METHODS", 21),
-    (33, "PROPER COOLING METHODS USED; ADEQUATE EQUIPMENT FOR TEMPERATURE CONTROL", 119),
-    (34, "PLANT FOOD PROPERLY COOKED FOR HOT HOLDING", 2),
-    (35, "APPROVED THAWING METHODS USED", 45),
-    (36, "THERMOMETERS PROVIDED & ACCURATE", 342),
-    (37, "FOOD PROPERLY LABELED; ORIGINAL CONTAINER", 502),
-    (38, "INSECTS, RODENTS, & ANIMALS NOT PRESENT", 803),
-    (39, "CONTAMINATION PREVENTED DURING FOOD PREPARATION, STORAGE & DISPLAY", 455),
-    (40, "PERSONAL CLEANLINESS", 215),
-    (41, "WIPING CLOTHS: PROPERLY USED & STORED", 268),
-    (42, "WASHING FRUITS & VEGETABLES", 2),
-    (43, "IN-USE UTENSILS: PROPERLY STORED", 172),
-    (44, "UTENSILS, EQUIPMENT & LINENS: PROPERLY STORED, DRIED, & HANDLED", 206),
-    (45, "SINGLE-USE/SINGLE-SERVICE ARTICLES: PROPERLY STORED & USED", 166),
-    (46, "GLOVES USED PROPERLY", 8),
-    (47, "FOOD & NON-FOOD CONTACT SURFACES CLEANABLE, PROPERLY DESIGNED, CONSTRUCTED & USED", 1396),
-    (48, "WAREWASHING FACILITIES: INSTALLED, MAINTAINED & USED; TEST STRIPS", 304),
-    (49, "NON-FOOD/FOOD CONTACT SURFACES CLEAN", 1170),
-    (50, "HOT & COLD WATER AVAILABLE; ADEQUATE PRESSURE", 65),
-    (51, "PLUMBING INSTALLED; PROPER BACKFLOW DEVICES", 1011),
-    (52, "SEWAGE & WASTE WATER PROPERLY DISPOSED", 77),
-    (53, "TOILET FACILITIES: PROPERLY CONSTRUCTED, SUPPLIED, & CLEANED", 684),
-    (54, "GARBAGE & REFUSE PROPERLY DISPOSED; FACILITIES MAINTAINED", 210),
-    (55, "PHYSICAL FACILITIES INSTALLED, MAINTAINED & CLEAN", 3285),
-    (56, "ADEQUATE VENTILATION & LIGHTING; DESIGNATED AREAS USED", 906),
-    (57, "ALL FOOD EMPLOYEES HAVE FOOD HANDLER TRAINING", 543),
-    (58, "ALLERGEN TRAINING AS REQUIRED", 617),
-    (59, "PREVIOUS PRIORITY FOUNDATION VIOLATION CORRECTED", 71),
-    (60, "PREVIOUS CORE VIOLATION CORRECTED", 324),
-    (61, "SUMMARY REPORT DISPLAYED AND VISIBLE TO THE PUBLIC", 53),
-    (62, "COMPLIANCE WITH CLEAN INDOOR AIR ORDINANCE", 7),
-    (63, "REMOVAL OF SUSPENSION SIGN", 3),
-)
-
-OLD_VIOLATION_TITLES: dict[int, str] = {code: title for code, title, _ in _OLD_CODES}
-NEW_VIOLATION_TITLES: dict[int, str] = {code: title for code, title, _ in _NEW_CODES}
-
 # Short generic comments by severity tier (0 = worst), old and new numbering.
 _OLD_COMMENTS: tuple[tuple[str, ...], ...] = (
     (
@@ -717,10 +635,11 @@ def _violations(
     new_tier = np.where(forced, 0, new_tier)
     tier = np.where(new, new_tier, old_tier)
 
+    catalogue = violation_catalogue()
     code = np.zeros(row.size, dtype=np.int64)
     for is_new, table, bounds in (
-        (False, _OLD_CODES, ((1, 14), (15, 29), (30, 45))),
-        (True, _NEW_CODES, ((1, 29), (30, 63))),
+        (False, catalogue.old_codes, ((1, 14), (15, 29), (30, 45))),
+        (True, catalogue.new_codes, ((1, 29), (30, 63))),
     ):
         for t, (lo, hi) in enumerate(bounds):
             mask = (new == is_new) & (tier == t)
@@ -736,8 +655,8 @@ def _violations(
     n_comments = 5
     text_table = np.full(2 * 100 * n_comments, "", dtype=object)
     for is_new, table, comments, tier_of in (
-        (0, _OLD_CODES, _OLD_COMMENTS, lambda c: 0 if c <= 14 else 1 if c <= 29 else 2),
-        (1, _NEW_CODES, _NEW_COMMENTS, lambda c: 0 if c <= 29 else 1),
+        (0, catalogue.old_codes, _OLD_COMMENTS, lambda c: 0 if c <= 14 else 1 if c <= 29 else 2),
+        (1, catalogue.new_codes, _NEW_COMMENTS, lambda c: 0 if c <= 29 else 1),
     ):
         for c, title, _ in table:
             pool = comments[tier_of(c)]
@@ -846,7 +765,8 @@ def _to_export(
         np.datetime64(start.isoformat(), "D") + unique_days.astype("timedelta64[D]")
     ).strftime("%m/%d/%Y")
     date_text = day_text.to_numpy(dtype=object)[day_index]
-    new_numbering = dates >= np.datetime64(NUMBERING_CHANGE.isoformat(), "D")
+    change = violation_catalogue().numbering_change
+    new_numbering = dates >= np.datetime64(change.isoformat(), "D")
     violations = _violations(rng, results, new_numbering)
 
     # Facility type spellings vary by row, as the export's do.

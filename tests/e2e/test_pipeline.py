@@ -49,7 +49,10 @@ def test_every_layer_has_rows(first_run: dict, db: psycopg.Connection) -> None:
     for table in (
         "raw.food_inspections",
         "staging.stg_chicago__inspections",
+        "intermediate.int_inspections__deduplicated",
         "marts.fct_inspections",
+        "marts.fct_rankings",
+        "marts.fct_ranking_explanations",
         "marts.dim_establishments",
         "marts.ml_features",
         "marts.ml_labels",

@@ -73,7 +73,7 @@ CORRECTIONS = {
 }
 
 TABLES = (
-    "staging.stg_chicago__inspections",
+    "intermediate.int_inspections__deduplicated",
     "intermediate.int_inspections__violations_split",
     "intermediate.int_inspections__violations_counted",
     "intermediate.int_inspections__history",
@@ -123,14 +123,14 @@ def builds(warehouse_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
             insert_raw(conn, FIRST_ROWS, FIRST_BATCH)
         dbt(["build"], url, target)
         before = {
-            "staging": _row_versions(url, "staging.stg_chicago__inspections"),
+            "deduplicated": _row_versions(url, "intermediate.int_inspections__deduplicated"),
             "history": _row_versions(url, "intermediate.int_inspections__history"),
         }
         with psycopg.connect(url) as conn:
             _second_batch(conn)
         dbt(["build"], url, target)
         after = {
-            "staging": _row_versions(url, "staging.stg_chicago__inspections"),
+            "deduplicated": _row_versions(url, "intermediate.int_inspections__deduplicated"),
             "history": _row_versions(url, "intermediate.int_inspections__history"),
         }
         with psycopg.connect(url) as conn:
@@ -170,12 +170,12 @@ def test_incremental_build_equals_full_refresh(builds: dict, table: str) -> None
 
 
 def test_the_second_build_saw_every_change(builds: dict) -> None:
-    staging = builds["after"]["staging"]
-    assert 9 in staging and 41 not in staging  # the lower id is kept, 41 became the copy
-    assert 91 not in staging  # a copy of 42 once its licence was corrected
-    assert staging[51][0] == "2002" and staging[32][0] is None
-    assert not {e for e, _ in staging.values()} & {"5005", "8008"}
-    assert {15, 24, 33, 81} <= set(staging)
+    kept = builds["after"]["deduplicated"]
+    assert 9 in kept and 41 not in kept  # the lower id is kept, 41 became the copy
+    assert 91 not in kept  # a copy of 42 once its licence was corrected
+    assert kept[51][0] == "2002" and kept[32][0] is None
+    assert not {e for e, _ in kept.values()} & {"5005", "8008"}
+    assert {15, 24, 33, 81} <= set(kept)
     with psycopg.connect(builds["url"]) as conn:
         prior_fails = conn.execute(
             "select prior_fails from incremental_snapshot.int_inspections__history "
@@ -186,7 +186,7 @@ def test_the_second_build_saw_every_change(builds: dict) -> None:
 
 def test_the_second_build_rewrote_only_the_touched_establishments(builds: dict) -> None:
     """Rows of establishments no change touched keep their row version: the build was incremental."""
-    for model in ("staging", "history"):
+    for model in ("deduplicated", "history"):
         before, after = builds["before"][model], builds["after"][model]
         untouched = {i for i, (establishment, _) in before.items() if establishment == "6006"}
         touched = {i for i, (establishment, _) in before.items() if establishment == "1001"}

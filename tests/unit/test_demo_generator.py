@@ -17,10 +17,9 @@ import pandas as pd
 import pytest
 
 from flows.sources.demo import (
-    NEW_VIOLATION_TITLES,
-    OLD_VIOLATION_TITLES,
     demo_rows,
     generate_inspections,
+    violation_catalogue,
     write_export_csv,
 )
 from warehouse.datasets import CANONICAL_COLUMNS, EXPORT_HEADERS
@@ -99,7 +98,7 @@ def test_violation_text_parses_back_into_numbered_items(sample: pd.DataFrame) ->
     new_numbering = _dates(with_text) >= pd.Timestamp("2018-07-01")
     seen_new_only = False
     for text, is_new in zip(with_text["Violations"], new_numbering, strict=True):
-        titles = NEW_VIOLATION_TITLES if is_new else OLD_VIOLATION_TITLES
+        titles = violation_catalogue().titles(is_new)
         codes = []
         for item in text.split(" | "):
             match = ITEM.match(item)

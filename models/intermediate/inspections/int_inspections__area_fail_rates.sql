@@ -11,7 +11,7 @@ inspections as (
         facility_group,
         inspection_date,
         is_failed
-    from {{ ref('stg_chicago__inspections') }}
+    from {{ ref('int_inspections__deduplicated') }}
 ),
 
 daily as (

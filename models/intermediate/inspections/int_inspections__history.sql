@@ -14,6 +14,8 @@
     ],
 ) }}
 
+-- depends_on: {{ ref('stg_chicago__inspections') }} (incremental runs find changed rows there)
+
 with
 
 {% if is_incremental() %}
@@ -28,7 +30,7 @@ inspections as (
         result,
         is_failed,
         loaded_at
-    from {{ ref('stg_chicago__inspections') }}
+    from {{ ref('int_inspections__deduplicated') }}
     where
         establishment_id is not null
         and {{ canvass.in_establishment_scope() }}

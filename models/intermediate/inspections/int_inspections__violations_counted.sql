@@ -1,4 +1,4 @@
--- Grain: one staged inspection, with how many violations of each severity it cited.
+-- Grain: one deduplicated inspection, with how many violations of each severity it cited.
 -- Counts are null when the outcome implies violations (fail, pass with conditions) but the
 -- violation text is missing: the count is unknown, not zero.
 -- Incremental: a run recounts only the establishments that inspections loaded or corrected since
@@ -9,6 +9,8 @@
     unique_key=['establishment_id', 'inspection_id'],
     indexes=[{'columns': ['inspection_id'], 'unique': true}, {'columns': ['establishment_id']}],
 ) }}
+
+-- depends_on: {{ ref('stg_chicago__inspections') }} (incremental runs find changed rows there)
 
 with
 
@@ -23,7 +25,7 @@ inspections as (
         result,
         violations,
         loaded_at
-    from {{ ref('stg_chicago__inspections') }}
+    from {{ ref('int_inspections__deduplicated') }}
     where {{ canvass.in_establishment_scope() }}
 ),
 

@@ -12,6 +12,8 @@
     indexes=[{'columns': ['inspection_id']}, {'columns': ['establishment_id']}],
 ) }}
 
+-- depends_on: {{ ref('stg_chicago__inspections') }} (incremental runs find changed rows there)
+
 with
 
 {% if is_incremental() %}
@@ -25,10 +27,18 @@ inspections as (
         inspection_date,
         violations,
         loaded_at
-    from {{ ref('stg_chicago__inspections') }}
+    from {{ ref('int_inspections__deduplicated') }}
     where
         violations is not null
         and {{ canvass.in_establishment_scope() }}
+),
+
+code_eras as (
+    select
+        code_era,
+        valid_from,
+        valid_until
+    from {{ ref('violation_code_eras') }}
 ),
 
 violation_codes as (
@@ -69,10 +79,7 @@ parsed as (
             ~ dbt.position("'.'", 'item_text') ~ ' + 1)'
         ) }} as title,
         {{ canvass.clean_text(canvass.text_after('item_text', "' - Comments:'")) }} as comments,
-        case
-            when inspection_date < cast('{{ var("violation_code_change_date") }}' as date) then 'pre_2018_07'
-            else 'from_2018_07'
-        end as code_era,
+        inspection_date,
         loaded_at
     from items
 ),
@@ -85,13 +92,17 @@ classified as (
         parsed.violation_number,
         parsed.title,
         parsed.comments,
-        parsed.code_era,
+        code_eras.code_era,
         violation_codes.severity,
         parsed.loaded_at
     from parsed
+    inner join code_eras
+        on
+            parsed.inspection_date >= code_eras.valid_from
+            and parsed.inspection_date < code_eras.valid_until
     left join violation_codes
         on
-            parsed.code_era = violation_codes.code_era
+            code_eras.code_era = violation_codes.code_era
             and parsed.violation_number = violation_codes.violation_number
     where parsed.violation_number is not null
 )

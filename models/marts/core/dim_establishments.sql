@@ -19,7 +19,7 @@ inspections as (
         inspection_date,
         result,
         is_failed
-    from {{ ref('stg_chicago__inspections') }}
+    from {{ ref('int_inspections__deduplicated') }}
     where establishment_id is not null
 ),
 

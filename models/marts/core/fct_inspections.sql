@@ -19,7 +19,7 @@ inspections as (
         inspection_type,
         result,
         is_failed
-    from {{ ref('stg_chicago__inspections') }}
+    from {{ ref('int_inspections__deduplicated') }}
 ),
 
 violation_counts as (

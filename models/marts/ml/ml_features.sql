@@ -13,7 +13,7 @@ inspections as (
         risk_level,
         inspection_type,
         zip
-    from {{ ref('stg_chicago__inspections') }}
+    from {{ ref('int_inspections__deduplicated') }}
     where establishment_id is not null and is_failed is not null
 ),
 

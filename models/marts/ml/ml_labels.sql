@@ -9,7 +9,7 @@ inspections as (
         establishment_id,
         inspection_date,
         is_failed
-    from {{ ref('stg_chicago__inspections') }}
+    from {{ ref('int_inspections__deduplicated') }}
     where establishment_id is not null and is_failed is not null
 ),
 

@@ -1,5 +1,6 @@
--- Every raw inspection is in staging or is a re-published copy of one that is: raw rows = staged
--- rows + copies dropped, counted here independently from the raw columns. Returns a row on mismatch.
+-- Every raw inspection is in int_inspections__deduplicated or is a re-published copy of one that is:
+-- raw rows = kept rows + copies dropped, counted here independently from the raw columns. Returns a
+-- row on mismatch.
 with
 
 raw_rows as (
@@ -27,7 +28,7 @@ copy_groups as (
 counts as (
     select
         (select count(*) from raw_rows) as raw_count,
-        (select count(*) from {{ ref('stg_chicago__inspections') }}) as staged_count,
+        (select count(*) from {{ ref('int_inspections__deduplicated') }}) as staged_count,
         (select coalesce(sum(copies), 0) from copy_groups) as copies_dropped
 )
 
