@@ -1,0 +1,172 @@
+"""What the CLI shows a person: rich tables of models, batches and dbt runs, and the run summary."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.table import Table
+
+from flows.cli._app import API_PORT, DASHBOARD_PORT, DOCS_PORT, UI_PORT, console
+
+_LEADERBOARD_COLUMNS = {
+    "precision_at_5": "prec@5%",
+    "precision_at_10": "prec@10%",
+    "precision_at_20": "prec@20%",
+    "recall_at_10": "recall@10%",
+    "roc_auc": "ROC AUC",
+    "days_earlier": "days earlier",
+    "parity_share": "parity share",
+    "selected_by": "selected by",
+}
+
+
+def leaderboard_table(rows: list[dict[str, Any]], title: str) -> Table:
+    """Model groups and baselines, one row each, with whichever metric columns the rows carry."""
+    shown = [c for c in _LEADERBOARD_COLUMNS if any(r.get(c) is not None for r in rows)]
+    table = Table(title=title)
+    table.add_column("model")
+    table.add_column("group")
+    for column in shown:
+        table.add_column(_LEADERBOARD_COLUMNS[column], justify="right")
+    for r in rows:
+        cells = []
+        for column in shown:
+            value = r.get(column)
+            if isinstance(value, float):
+                cells.append("—" if value != value else f"{value:.3f}")  # NaN has no value
+            else:
+                cells.append("" if value is None else str(value))
+        baseline = r.get("kind") == "baseline"
+        table.add_row(
+            f"[italic]{r['algorithm']} (baseline)[/]" if baseline else r["algorithm"],
+            "" if baseline else str(r["model_group_id"])[:8],
+            *cells,
+        )
+    return table
+
+
+def print_summary(result: dict[str, Any], seconds: float) -> None:
+    loaded, trained, scored = result["ingest"], result["train"], result["score"]
+    console.rule("[bold green]Done")
+    console.print(
+        f"Loaded [bold]{loaded['rows_landed']:,}[/] rows: {loaded['rows_inserted']:,} new, "
+        f"{loaded['rows_updated']:,} updated, {loaded['rows_unchanged']:,} unchanged, "
+        f"{loaded['rows_duplicate']:,} duplicates, [bold]{loaded['rows_rejected']:,} rejected[/]"
+        + (" (see meta.ingest_rejects)" if loaded["rows_rejected"] else "")
+    )
+    built = result["transform"]["statuses"]
+    console.print("dbt build: " + ", ".join(f"{n} {s}" for s, n in sorted(built.items())))
+    console.print(leaderboard_table(trained.get("leaderboard", []), "Models and baselines"))
+    console.print(
+        f"Selected and deployed: [bold]{trained.get('deployed_model_id')}[/] "
+        f"({trained.get('selection_reason', '')})"
+    )
+    if trained.get("days_earlier") is not None:
+        console.print(
+            "Visiting in score order reaches failing establishments "
+            f"[bold]{trained['days_earlier']:.1f} days earlier[/] on average (Chicago's pilot: 7.44)."
+        )
+    console.print(
+        f"Scored [bold]{scored['rows']:,}[/] establishments due as of {scored['as_of_date']}"
+    )
+    console.print(f"Finished in {seconds:,.0f} s.\n")
+    where = Table(title="Where to look", show_header=True)
+    where.add_column("what")
+    where.add_column("command")
+    where.add_column("address")
+    where.add_row("Dashboard", "canvass dashboard", f"http://127.0.0.1:{DASHBOARD_PORT}/ranking")
+    where.add_row("REST API", "canvass api", f"http://127.0.0.1:{API_PORT}/docs")
+    where.add_row("dbt docs (lineage)", "canvass docs", f"http://127.0.0.1:{DOCS_PORT}")
+    where.add_row("Prefect UI", "canvass ui", f"http://127.0.0.1:{UI_PORT}")
+    where.add_row("Model leaderboard", "canvass models", "reports/models.html")
+    console.print(where)
+    console.print(
+        "(Commands run from the venv: [bold]source .venv/bin/activate[/] or .venv/bin/canvass.)"
+    )
+
+
+def print_batch_history(limit: int) -> None:
+    from warehouse.batches import history
+    from warehouse.db import connect
+
+    with connect() as conn:
+        rows = history(conn, limit)
+    table = Table(title="Ingestion batches (newest first)")
+    for col in (
+        "batch",
+        "source",
+        "started",
+        "took",
+        "by",
+        "status",
+        "landed",
+        "new",
+        "upd",
+        "same",
+        "dup",
+        "rejected",
+    ):
+        table.add_column(
+            col,
+            justify="right"
+            if col in {"landed", "new", "upd", "same", "dup", "rejected", "took"}
+            else "left",
+        )
+    for r in rows:
+        took = (
+            ""
+            if r["finished_at"] is None
+            else f"{(r['finished_at'] - r['started_at']).total_seconds():.1f}s"
+        )
+        status = {"succeeded": "[green]succeeded", "failed": "[red]failed"}.get(
+            r["status"], r["status"]
+        )
+        table.add_row(
+            str(r["batch_id"])[:8],
+            r["source"] if len(r["source"]) <= 40 else "…" + r["source"][-39:],
+            r["started_at"].strftime("%Y-%m-%d %H:%M:%S"),
+            took,
+            f"{r['run_by']}@{r['host']}",
+            status,
+            *(
+                f"{r[k]:,}" if r[k] is not None else ""
+                for k in (
+                    "rows_landed",
+                    "rows_inserted",
+                    "rows_updated",
+                    "rows_unchanged",
+                    "rows_duplicate",
+                    "rows_rejected",
+                )
+            ),
+        )
+    console.print(table)
+    for r in rows:
+        if r["error"]:
+            console.print(f"[red]{str(r['batch_id'])[:8]}[/]: {r['error']}")
+
+
+def print_dbt_history(limit: int) -> None:
+    from warehouse.db import connect
+    from warehouse.dbt import invocation_history
+
+    with connect() as conn:
+        rows = invocation_history(conn, limit)
+    table = Table(title="dbt runs (newest first)")
+    columns = ("finished", "command", "ok", "seconds", "models", "tests passed", "failed", "warned")
+    for col in columns:
+        table.add_column(col, justify="left" if col in {"finished", "command", "ok"} else "right")
+    for r in rows:
+        table.add_row(
+            r["finished_at"].strftime("%Y-%m-%d %H:%M:%S"),
+            r["command"],
+            "[green]yes" if r["success"] else "[red]no",
+            f"{r['elapsed_seconds'] or 0:.1f}",
+            str(r["models"]),
+            str(r["tests_passed"]),
+            str(r["tests_failed"]),
+            str(r["tests_warned"]),
+        )
+    console.print(table)
+    if not rows:
+        console.print("No dbt runs recorded yet: run [bold]canvass transform[/].")

@@ -1,0 +1,194 @@
+"""Commands that run the pipeline or one of its stages, and show what they did."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from flows.cli._app import app, console, parse_date
+from flows.cli.output import (
+    leaderboard_table,
+    print_batch_history,
+    print_dbt_history,
+    print_summary,
+)
+from flows.sources.demo import DEMO_ESTABLISHMENTS, DEMO_SEED
+from warehouse.settings import get_settings
+
+
+@app.command()
+def demo(
+    establishments: Annotated[
+        int, typer.Option(help="How many demo establishments.")
+    ] = DEMO_ESTABLISHMENTS,
+    seed: Annotated[int, typer.Option(help="Seed of the demo generator.")] = DEMO_SEED,
+) -> None:
+    """Generate demo data (a Chicago-style CSV export) and run the whole pipeline on it."""
+    from flows.sources.demo import generate_inspections, write_export_csv
+
+    settings = get_settings()
+    path = (
+        settings.project_dir
+        / "data"
+        / "demo"
+        / f"food_inspections_demo_{establishments}_{seed}.csv"
+    )
+    with console.status("generating demo inspections"):
+        frame = generate_inspections(n_establishments=establishments, seed=seed)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_export_csv(frame, path)
+    console.print(f"[green]✓[/] {len(frame):,} demo inspections written to {path}")
+    _run_pipeline(source=str(path))
+
+
+@app.command()
+def run(
+    source: Annotated[
+        str, typer.Option(help="demo, a Socrata resource URL, or an export file/URL.")
+    ] = "demo",
+    since: Annotated[
+        str | None, typer.Option(help="Inspections on or after this date (YYYY-MM-DD).")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option(help="Inspections before this date (YYYY-MM-DD).")
+    ] = None,
+    experiment: Annotated[Path | None, typer.Option(help="Experiment YAML.")] = None,
+    quick: Annotated[
+        bool, typer.Option(help="The experiment's quick profile (fewer windows).")
+    ] = False,
+) -> None:
+    """Run the pipeline: ingest, transform (dbt build), train and select, score."""
+    _run_pipeline(
+        source=source,
+        since=parse_date(since),
+        until=parse_date(until),
+        experiment=experiment,
+        quick=quick,
+    )
+
+
+def _run_pipeline(**parameters: Any) -> None:
+    from flows.pipeline import pipeline
+
+    started = time.monotonic()
+    console.rule("[bold]Canvass pipeline")
+    try:
+        result = pipeline(**parameters)
+    except Exception as err:
+        console.print(f"\n[red bold]The pipeline failed:[/] {err}")
+        console.print("Fix the cause and run the same command again: loads are idempotent.")
+        raise typer.Exit(1) from None
+    print_summary(result, time.monotonic() - started)
+
+
+@app.command()
+def ingest(
+    source: Annotated[
+        str, typer.Option(help="demo, a Socrata resource URL, or an export file/URL.")
+    ] = "demo",
+    since: Annotated[str | None, typer.Option(help="Inspections on or after (YYYY-MM-DD).")] = None,
+    until: Annotated[str | None, typer.Option(help="Inspections before (YYYY-MM-DD).")] = None,
+    last_week: Annotated[bool, typer.Option(help="The previous Monday-to-Monday week.")] = False,
+    history: Annotated[
+        bool, typer.Option("--history", help="Show the ingestion batches and exit.")
+    ] = False,
+    limit: Annotated[int, typer.Option(help="With --history: how many batches.")] = 30,
+) -> None:
+    """Load one batch from a source into raw (or show the batch history)."""
+    if history:
+        print_batch_history(limit)
+        return
+    from flows.ingest import ingest as ingest_flow
+    from warehouse.db import connect
+    from warehouse.migrate import migrate
+
+    with connect() as conn:
+        migrate(conn, get_settings())
+    r = ingest_flow(
+        source=source, since=parse_date(since), until=parse_date(until), last_week=last_week
+    )
+    console.print(
+        f"batch {r['batch_id']}: {r['rows_landed']:,} landed, {r['rows_inserted']:,} new, "
+        f"{r['rows_updated']:,} updated, {r['rows_unchanged']:,} unchanged, "
+        f"{r['rows_duplicate']:,} duplicates, {r['rows_rejected']:,} rejected\nlanding file: {r['landing']}"
+    )
+
+
+@app.command()
+def transform(
+    full_refresh: Annotated[
+        bool, typer.Option(help="Rebuild incremental models from scratch.")
+    ] = False,
+    history: Annotated[
+        bool, typer.Option("--history", help="Show past dbt runs and their test results.")
+    ] = False,
+    limit: Annotated[int, typer.Option(help="With --history: how many runs.")] = 15,
+) -> None:
+    """Build and test the warehouse with dbt (results kept in meta)."""
+    if history:
+        print_dbt_history(limit)
+        return
+    from flows.transform import transform as transform_flow
+
+    result = transform_flow(full_refresh=full_refresh)
+    console.print(
+        "dbt build: " + ", ".join(f"{n} {s}" for s, n in sorted(result["statuses"].items()))
+    )
+
+
+@app.command()
+def train(
+    experiment: Annotated[Path | None, typer.Option(help="Experiment YAML.")] = None,
+    quick: Annotated[bool, typer.Option(help="The experiment's quick profile.")] = False,
+    until: Annotated[
+        str | None, typer.Option(help="Use inspections before this date only (YYYY-MM-DD).")
+    ] = None,
+) -> None:
+    """Train the model grid with temporal cross-validation, audit, select and deploy."""
+    from flows.pipeline import default_experiment
+    from flows.train import train as train_flow
+
+    result = train_flow(
+        experiment=str(experiment or default_experiment()), quick=quick, until=parse_date(until)
+    )
+    console.print(
+        f"trained {result.get('models_trained', 0)} models, reused {result.get('models_reused', 0)}; "
+        f"deployed {result.get('deployed_model_id')} ({result.get('selection_reason', '')})"
+    )
+
+
+@app.command()
+def score() -> None:
+    """Score the establishments due for inspection with the deployed model."""
+    from flows.score import score as score_flow
+
+    result = score_flow()
+    console.print(
+        f"scored {result['rows']:,} establishments due as of {result['as_of_date']} with model "
+        f"{result['model_id']}; the API and the dashboard now serve this ranking"
+    )
+
+
+@app.command()
+def models(
+    report: Annotated[Path | None, typer.Option(help="Where to write the HTML report.")] = None,
+) -> None:
+    """Print the model leaderboard (with baselines) and write the HTML report."""
+    from ml.report import leaderboard, leaderboard_rows, write_html
+    from warehouse.db import connect
+
+    settings = get_settings()
+    path = report or settings.reports_dir / "models.html"
+    with connect() as conn:
+        frame = leaderboard(conn)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_html(conn, path)
+    if frame.empty:
+        console.print("No models yet: run [bold]canvass run[/] first.")
+        raise typer.Exit(1)
+    rows = leaderboard_rows(frame)
+    console.print(leaderboard_table(rows, "Leaderboard (averaged over the test windows)"))
+    console.print(f"Report: {path}")

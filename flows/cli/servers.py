@@ -1,0 +1,126 @@
+"""Commands that serve something until stopped: the API, the dashboard, the dbt docs, the Prefect
+UI and the weekly schedule; and `canvass dbt`, any dbt command against the warehouse."""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from flows.cli._app import API_PORT, DASHBOARD_PORT, DOCS_PORT, UI_PORT, app, console
+
+
+@app.command()
+def api(
+    port: Annotated[int, typer.Option(help="Port.")] = API_PORT,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+) -> None:
+    """Serve the REST API (read-only role); OpenAPI docs at /docs."""
+    import uvicorn
+
+    console.print(f"API on http://{host}:{port} (docs: http://{host}:{port}/docs)")
+    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, log_level="info")
+
+
+@app.command()
+def dashboard(
+    port: Annotated[int, typer.Option(help="Port.")] = DASHBOARD_PORT,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    show: Annotated[bool, typer.Option(help="Open a browser.")] = False,
+) -> None:
+    """Serve the Bokeh dashboard of ranked establishments."""
+    from dashboards import serve
+
+    console.print(f"Dashboard on http://{host}:{port}/ranking")
+    serve(port=port, address=host, show=show)
+
+
+@app.command()
+def docs(
+    port: Annotated[int, typer.Option(help="Port.")] = DOCS_PORT,
+    generate_only: Annotated[bool, typer.Option(help="Build the site and exit.")] = False,
+) -> None:
+    """Generate the dbt docs site (lineage with exposures) and serve it."""
+    from warehouse.db import ensure_warehouse
+    from warehouse.dbt import run_dbt
+
+    settings = ensure_warehouse()
+    with console.status("dbt docs generate"):
+        invocation = run_dbt(["docs", "generate"], settings)
+    if not invocation.success:
+        console.print("[red]dbt docs generate failed[/]: run [bold]canvass run[/] first?")
+        raise typer.Exit(1)
+    site = settings.dbt_target_dir
+    console.print(f"dbt docs site in {site}")
+    if generate_only:
+        return
+    _serve_directory(site, port, "dbt docs")
+
+
+def _serve_directory(directory: Path, port: int, what: str) -> None:
+    """Serve `directory` over HTTP on 127.0.0.1 in this process until Ctrl-C or a signal, so
+    stopping the command stops the server (no child process is left behind)."""
+    from functools import partial
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    class QuietHandler(SimpleHTTPRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the stdlib's name
+            logging.getLogger("canvass.http").debug(format, *args)
+
+    try:
+        server = ThreadingHTTPServer(
+            ("127.0.0.1", port), partial(QuietHandler, directory=str(directory))
+        )
+    except OSError as err:
+        console.print(f"[red]Cannot serve {what} on port {port}[/]: {err.strerror}; try --port")
+        raise typer.Exit(1) from err
+    console.print(f"Serving {what} on http://127.0.0.1:{port} (Ctrl-C to stop)")
+    with server:
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            console.print("stopped")
+
+
+@app.command()
+def ui(port: Annotated[int, typer.Option(help="Port.")] = UI_PORT) -> None:
+    """Start the Prefect UI over this project's flow runs."""
+    console.print(f"Prefect UI on http://127.0.0.1:{port} (Ctrl-C to stop)")
+    prefect = Path(sys.executable).with_name("prefect")
+    env = os.environ | {
+        "PREFECT_UI_API_URL": f"http://127.0.0.1:{port}/api",  # the UI asks this address, not --port
+        "PREFECT_SERVER_API_PORT": str(port),
+    }
+    subprocess.run(
+        [str(prefect), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+        check=False,
+        env=env,
+    )
+
+
+@app.command()
+def schedule(
+    source: Annotated[str, typer.Option(help="Socrata resource URL.")] = "",
+) -> None:
+    """Serve the weekly incremental load (Mondays 06:00, the previous week) until stopped."""
+    from prefect import serve
+
+    from flows.ingest import SOCRATA_URL, WEEKLY_CRON, weekly_deployment
+
+    console.print(f"Serving deployment ingest-weekly (cron '{WEEKLY_CRON}'); Ctrl-C to stop")
+    serve(weekly_deployment(source or SOCRATA_URL))
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def dbt(ctx: typer.Context) -> None:
+    """Run any dbt command against the configured warehouse, e.g. `canvass dbt build -s staging`."""
+    from warehouse.db import ensure_warehouse
+    from warehouse.dbt import run_dbt
+
+    invocation = run_dbt(list(ctx.args), ensure_warehouse())
+    raise typer.Exit(0 if invocation.success else 1)
