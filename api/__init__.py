@@ -1,1 +1,1 @@
-"""Canvass: the read-only REST API over the marts and `ml.scores` (`api.app:create_app`)."""
+"""Canvass: the read-only REST API over the delivery marts (`api.app:create_app`)."""

@@ -1,6 +1,7 @@
 """The FastAPI app factory: `uvicorn --factory api.app:create_app`.
 
-It reads `marts` and `ml.scores` through the read-only role and never writes.
+It reads the delivery marts (`marts.fct_rankings`, `dim_scoring_runs`, ...) through the read-only
+role and never writes.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ def _warehouse_not_built(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(
         status_code=503,
         content={
-            "detail": "The warehouse is not built yet (a mart or the ml schema is missing): "
+            "detail": "The warehouse is not built yet (a delivery mart is missing): "
             "run the pipeline, e.g. `canvass demo`."
         },
     )

@@ -2,7 +2,7 @@
 
 A connection per request keeps this simple and correct (no pool is installed): the API answers a
 handful of people, and connecting to a local Postgres costs a few milliseconds. Every connection is
-the `canvass_reader` role, which can read `marts` and `ml` and write nothing.
+the `canvass_reader` role, which can read `marts` and write nothing.
 """
 
 from __future__ import annotations

@@ -37,8 +37,8 @@ def health(settings: AppSettings) -> Health | JSONResponse:
         body = Health(
             status="unavailable",
             database="not_migrated",
-            detail="The database answers but has no ml schema: run the migrations "
-            "(`canvass warehouse migrate` or the pipeline).",
+            detail="The database answers but has no delivery marts: build the warehouse "
+            "(`canvass demo`, or `canvass run` on your data).",
         )
         return JSONResponse(status_code=503, content=body.model_dump(mode="json"))
     except psycopg.Error as exc:

@@ -51,7 +51,7 @@ def empty_client(warehouse_url: str) -> Iterator[TestClient]:
 
 @pytest.fixture(scope="module")
 def bare_client(warehouse_url: str) -> Iterator[TestClient]:
-    """A database that answers but was never migrated: no ml schema, no marts."""
+    """A database that answers but was never built: no delivery marts."""
     admin = parse_database_url(warehouse_url)
     name = f"canvass_bare_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(admin.url(database="postgres"), autocommit=True) as conn:
