@@ -25,7 +25,8 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	@# sqlfluff's dbt templater compiles incremental models, which asks the database what exists
 	$(BIN)/canvass warehouse start
-	$(BIN)/sqlfluff lint models data-tests
+	@# the embedded warehouse authenticates: dbt's profile finds its password in .warehouse/pgpass
+	PGPASSFILE=$(CURDIR)/.warehouse/pgpass $(BIN)/sqlfluff lint models data-tests
 	$(BIN)/dbt parse --quiet
 
 ## browser: Debian's Chromium for the dashboard tests (as root; skipped with a message otherwise)

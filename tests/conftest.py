@@ -37,6 +37,8 @@ def warehouse_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             scratch_server("canvass-test-pg-") as admin,
             scratch_database(admin, "canvass_test") as url,
         ):
+            if admin.reader_password:  # the session's embedded server authenticates its reader
+                os.environ["CANVASS_READER_PASSWORD"] = admin.reader_password
             os.environ.update(
                 {
                     "DATABASE_URL": url,
@@ -57,6 +59,7 @@ def warehouse_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 _SESSION_ENV = (
     "DATABASE_URL",
+    "CANVASS_READER_PASSWORD",
     "CANVASS_LANDING_URL",
     "CANVASS_ARTIFACTS_DIR",
     "CANVASS_REPORTS_DIR",

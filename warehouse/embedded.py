@@ -1,7 +1,10 @@
 """The embedded PostgreSQL: real PostgreSQL 16 binaries from the `pgserver` wheel, data in `.warehouse/`.
 
-It listens on 127.0.0.1 only (TCP, so dbt's profile, psql and the API reach it the same way),
-trusts local connections, is started on demand and left running between commands.
+It listens on 127.0.0.1 only (TCP, so dbt's profile, psql and the API reach it the same way; no
+Unix socket), authenticates every connection with a password (`scram-sha-256`; the passwords are
+generated at `initdb` and kept owner-only in `warehouse.credentials`), is started on demand and left
+running between commands. As root it runs as the `pgserver` system user in that user's own group,
+never in root's. A warehouse made before authentication is locked on its first start.
 """
 
 from __future__ import annotations
@@ -16,7 +19,8 @@ from pathlib import Path
 
 import psycopg
 
-from warehouse.settings import DEFAULT_DATABASE, Settings
+from warehouse import credentials as creds
+from warehouse.settings import DEFAULT_DATABASE, READER_ROLE, Settings
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +55,16 @@ def _run_as() -> str | None:
 
     ensure_user_exists(_SYSTEM_USER)
     return _SYSTEM_USER
+
+
+def _as_user(user: str | None) -> dict[str, object]:
+    """subprocess arguments that run a server command as `user` with that user's own group only
+    (`user=` alone keeps the caller's group: as root, the server would run in group root)."""
+    if user is None:
+        return {}
+    import pwd
+
+    return {"user": user, "group": pwd.getpwnam(user).pw_gid, "extra_groups": []}
 
 
 def _prepare_permissions(pgdata: Path, user: str) -> None:
@@ -106,11 +120,24 @@ def start(settings: Settings) -> ServerStatus:
             pgdata.mkdir(parents=True, exist_ok=True)
             if user:
                 _prepare_permissions(pgdata, user)
-            initdb(
-                ["--auth=trust", "--encoding=utf8", "--locale=C", "-U", "postgres"],
-                pgdata=pgdata,
-                user=user,
-            )
+            secrets = creds.create(settings.warehouse_dir, settings.pg_port)
+            pwfile = pgdata.parent / ".initdb-password"
+            pwfile.write_text(secrets.superuser_password + "\n")
+            try:
+                if user:
+                    import pwd
+
+                    entry = pwd.getpwnam(user)
+                    os.chown(pwfile, entry.pw_uid, entry.pw_gid)
+                os.chmod(pwfile, 0o600)
+                initdb(
+                    ["--auth=scram-sha-256", f"--pwfile={pwfile}", "--encoding=utf8",
+                     "--locale=C", "-U", "postgres"],
+                    pgdata=pgdata,
+                    **_as_user(user),
+                )  # fmt: skip
+            finally:
+                pwfile.unlink(missing_ok=True)
         elif user:
             _prepare_permissions(pgdata, user)
         if _port_answers(settings.pg_port):
@@ -124,13 +151,17 @@ def start(settings: Settings) -> ServerStatus:
             pg_ctl(
                 ["-w", "-t", "60", "-o", options, "-l", str(pgdata / "server.log"), "start"],
                 pgdata=pgdata,
-                user=user,
                 timeout=90,
+                **_as_user(user),
             )
         except subprocess.CalledProcessError as err:
             tail = (pgdata / "server.log").read_text(errors="replace")[-2000:]
             raise WarehouseError(f"the embedded PostgreSQL did not start:\n{tail}") from err
-    _ensure_database(settings.pg_port, DEFAULT_DATABASE)
+    _lock_legacy_warehouse(settings)
+    stored = creds.read(settings.warehouse_dir)
+    if stored is not None:  # the port may have changed since the file was written
+        creds.write_pgpass(settings.warehouse_dir, settings.pg_port, stored)
+    _ensure_database(settings, DEFAULT_DATABASE)
     return status(settings)
 
 
@@ -139,25 +170,71 @@ def stop(settings: Settings) -> ServerStatus:
 
     pgdata = _pgdata(settings)
     if status(settings).running:
-        pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata, user=_run_as(), timeout=60)
+        pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata, timeout=60, **_as_user(_run_as()))
     return status(settings)
 
 
-def _ensure_database(port: int, database: str) -> None:
+def _connect_admin(settings: Settings, password: str | None) -> psycopg.Connection:
+    """The superuser on the embedded server, retried while it finishes starting."""
     deadline = time.monotonic() + 30
     while True:
         try:
-            conn = psycopg.connect(
-                host="127.0.0.1", port=port, user="postgres", dbname="postgres", autocommit=True
+            return psycopg.connect(
+                host="127.0.0.1",
+                port=settings.pg_port,
+                user="postgres",
+                password=password,
+                dbname="postgres",
+                autocommit=True,
+                connect_timeout=5,
             )
-            break
-        except psycopg.OperationalError:
-            if time.monotonic() > deadline:
+        except psycopg.OperationalError as err:
+            if "password authentication failed" in str(err) or time.monotonic() > deadline:
                 raise
             time.sleep(0.2)
-    with conn:
+
+
+def _lock_legacy_warehouse(settings: Settings) -> None:
+    """A warehouse initialised before authentication trusts every local user: give it passwords
+    and switch its pg_hba.conf to scram-sha-256 (once; later starts find the credentials file)."""
+    if creds.read(settings.warehouse_dir) is not None:
+        return
+    hba = _pgdata(settings) / "pg_hba.conf"
+    log.warning("locking the embedded warehouse in %s: it accepted local users without a password",
+                settings.warehouse_dir)  # fmt: skip
+    secrets = creds.create(settings.warehouse_dir, settings.pg_port)
+    with _connect_admin(settings, None) as conn:
+        conn.execute(
+            psycopg.sql.SQL("alter role postgres password {}").format(
+                psycopg.sql.Literal(secrets.superuser_password)
+            )
+        )
+        lines = hba.read_text().splitlines()
+        locked = [
+            line.replace(" trust", " scram-sha-256")
+            if line.strip() and not line.lstrip().startswith("#")
+            else line
+            for line in lines
+        ]
+        hba.write_text("\n".join(locked) + "\n")
+        conn.execute("select pg_reload_conf()")
+
+
+def _ensure_database(settings: Settings, database: str) -> None:
+    """Create the Canvass database if needed; give the read-only role (once a migration has made
+    it) its password (`Settings.reader_secret`: the credentials file's unless set)."""
+    secrets = creds.read(settings.warehouse_dir)
+    with _connect_admin(settings, secrets.superuser_password if secrets else None) as conn:
         exists = conn.execute("select 1 from pg_database where datname = %s", [database]).fetchone()
         if not exists:
             conn.execute(
                 psycopg.sql.SQL("create database {}").format(psycopg.sql.Identifier(database))
+            )
+        reader = conn.execute("select 1 from pg_roles where rolname = %s", [READER_ROLE]).fetchone()
+        if reader and secrets:
+            conn.execute(
+                psycopg.sql.SQL("alter role {} password {}").format(
+                    psycopg.sql.Identifier(READER_ROLE),
+                    psycopg.sql.Literal(secrets.reader_password),
+                )
             )

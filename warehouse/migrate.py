@@ -25,8 +25,12 @@ def _migrations() -> list[tuple[str, str]]:
     return [(p.name.removesuffix(".sql"), p.read_text()) for p in files]
 
 
-def migrate(conn: psycopg.Connection, settings: Settings | None = None) -> list[str]:
-    """Apply pending migrations; return the names applied now. Safe to run any number of times."""
+def migrate(
+    conn: psycopg.Connection, settings: Settings | None = None, *, reader_password: str = ""
+) -> list[str]:
+    """Apply pending migrations; return the names applied now. Safe to run any number of times.
+
+    The read-only role gets `reader_password`, else the settings' (`Settings.reader_secret`)."""
     applied_now: list[str] = []
     with conn.transaction():
         conn.execute("select pg_advisory_xact_lock(%s)", [_LOCK_KEY])
@@ -54,11 +58,11 @@ def migrate(conn: psycopg.Connection, settings: Settings | None = None) -> list[
                 [version, checksum],
             )
             applied_now.append(version)
-        if settings is not None and settings.reader_password:
+        secret = reader_password or (settings.reader_secret if settings is not None else "")
+        if secret:
             conn.execute(
                 psycopg.sql.SQL("alter role {} password {}").format(
-                    psycopg.sql.Identifier(READER_ROLE),
-                    psycopg.sql.Literal(settings.reader_password),
+                    psycopg.sql.Identifier(READER_ROLE), psycopg.sql.Literal(secret)
                 )
             )
     return applied_now

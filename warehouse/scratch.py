@@ -59,7 +59,7 @@ def scratch_database(admin: ConnectionParts, prefix: str = "canvass_scratch") ->
     url = admin.url(database=name)
     try:
         with psycopg.connect(url) as conn:
-            migrate(conn)
+            migrate(conn, reader_password=admin.reader_password)
         yield url
     finally:
         with psycopg.connect(admin.url(database="postgres"), autocommit=True) as conn:

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from functools import cached_property
 from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit
+
+from warehouse import credentials
 
 DEFAULT_PG_PORT = 55432
 DEFAULT_DATABASE = "canvass"
@@ -31,6 +32,7 @@ class ConnectionParts:
     user: str
     password: str
     database: str
+    reader_password: str = ""  # the read-only role's, where this server's is known (embedded)
 
     def url(self, *, database: str | None = None, user: str | None = None) -> str:
         user = user or self.user
@@ -73,11 +75,26 @@ class Settings:
         """True when Canvass runs its own Postgres in `.warehouse/` (no DATABASE_URL)."""
         return self.database_url is None
 
-    @cached_property
+    @property
     def connection(self) -> ConnectionParts:
+        """The writer's address; for the embedded server with the password of its credentials
+        file (read each time: the file appears when the server is first initialised)."""
         if self.database_url:
             return parse_database_url(self.database_url)
-        return ConnectionParts("127.0.0.1", self.pg_port, "postgres", "", DEFAULT_DATABASE)
+        stored = credentials.read(self.warehouse_dir) or credentials.Credentials("", "")
+        return ConnectionParts(
+            "127.0.0.1",
+            self.pg_port,
+            "postgres",
+            stored.superuser_password,
+            DEFAULT_DATABASE,
+            stored.reader_password,
+        )
+
+    @property
+    def reader_secret(self) -> str:
+        """The read-only role's password: CANVASS_READER_PASSWORD, else the embedded server's."""
+        return self.reader_password or self.connection.reader_password
 
     @property
     def dsn(self) -> str:
@@ -90,9 +107,8 @@ class Settings:
         if self.reader_database_url:
             return self.reader_database_url
         c = self.connection
-        auth = READER_ROLE + (
-            ":" + quote(self.reader_password, safe="") if self.reader_password else ""
-        )
+        secret = self.reader_secret
+        auth = READER_ROLE + (":" + quote(secret, safe="") if secret else "")
         return f"postgresql://{auth}@{c.host}:{c.port}/{c.database}"
 
     def dbt_env(self) -> dict[str, str]:

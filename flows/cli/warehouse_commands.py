@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from urllib.parse import quote
 
 from flows.cli._app import console, warehouse_app
 from warehouse.settings import get_settings
@@ -61,7 +62,10 @@ def warehouse_psql() -> None:
         from pgserver._commands import POSTGRES_BIN_PATH
 
         psql = str(POSTGRES_BIN_PATH / "psql")
-    os.execv(psql, [psql, settings.dsn])
+    c = settings.connection
+    # the password through the environment, not the command line other users can read in ps
+    address = c.url().replace(f":{quote(c.password, safe='')}@", "@") if c.password else c.url()
+    os.execve(psql, [psql, address], os.environ | {"PGPASSWORD": c.password})
 
 
 @warehouse_app.command("migrate")
