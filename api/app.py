@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from api.routers import establishments, health
-from warehouse.settings import Settings
+from warehouse.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +42,19 @@ def _database_unreachable(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(
         status_code=503,
         content={"detail": f"The warehouse database does not answer ({type(exc).__name__})."},
+    )
+
+
+def _warehouse_busy(request: Request, exc: Exception) -> JSONResponse:
+    log.warning("%s %s: query cut short: %s", request.method, request.url.path, exc)
+    settings = getattr(request.app.state, "settings", None) or get_settings()
+    return JSONResponse(
+        status_code=503,
+        headers={"Retry-After": "5"},
+        content={
+            "detail": "The warehouse is busy (a rebuild holds the tables, or the query took longer "
+            f"than {settings.api_statement_timeout_ms / 1000:g} s): try again in a few seconds."
+        },
     )
 
 
@@ -76,6 +89,21 @@ def _serve_docs_offline(app: FastAPI) -> None:
         )
 
 
+# Sent with every answer: no sniffing, no framing, no referrer, and pages (Swagger UI) that load
+# only from this server (its initialiser is an inline script, its styles partly inline).
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+        "script-src 'self' 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; "
+        "form-action 'self'"
+    ),
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the API. `settings` defaults to the environment's, read at each request."""
     from importlib.metadata import PackageNotFoundError, version
@@ -100,8 +128,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(establishments.router)
     app.add_exception_handler(psycopg.OperationalError, _database_unreachable)
     app.add_exception_handler(psycopg.errors.UndefinedTable, _warehouse_not_built)
+    app.add_exception_handler(psycopg.errors.QueryCanceled, _warehouse_busy)
+    app.add_exception_handler(psycopg.errors.LockNotAvailable, _warehouse_busy)
 
     _serve_docs_offline(app)
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next):  # noqa: ANN001, ANN202 (Starlette's)
+        response = await call_next(request)
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
 
     @app.get("/", include_in_schema=False)
     def root() -> RedirectResponse:

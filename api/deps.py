@@ -30,7 +30,7 @@ def get_reader(
 
     A database that does not answer raises `psycopg.OperationalError`, which the app turns into 503.
     """
-    conn = connect_reader(settings)
+    conn = connect_reader(settings, statement_timeout_ms=settings.api_statement_timeout_ms)
     conn.row_factory = dict_row
     try:
         yield conn

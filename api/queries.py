@@ -54,6 +54,13 @@ CURRENT_RUN = """
     limit 1
 """
 
+SCORED_DATES = """
+    select
+        min(runs.as_of_date) as first_date,
+        max(runs.as_of_date) as last_date
+    from marts.dim_scoring_runs as runs
+"""
+
 TOP_ESTABLISHMENTS = sql.SQL(
     """
 {ranked}

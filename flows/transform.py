@@ -14,7 +14,14 @@ from prefect import flow, get_run_logger, task
 from prefect.runtime import flow_run
 
 from warehouse.db import connect
-from warehouse.dbt import DbtFailed, record_invocation, run_dbt, tables_without_watermark
+from warehouse.dbt import (
+    DbtFailed,
+    describe_lock_holders,
+    lock_holders,
+    record_invocation,
+    run_dbt,
+    tables_without_watermark,
+)
 from warehouse.settings import get_settings
 
 # The delivery layer: the ml source's staging views and the marts the API and dashboard read.
@@ -69,6 +76,12 @@ def dbt_build(
         failed = "; ".join(
             f"{r['unique_id']}: {(r.get('message') or '')[:200]}" for r in invocation.failures
         )
+        if "lock timeout" in failed:
+            with connect() as conn:
+                holders = describe_lock_holders(lock_holders(conn))
+            failed += f" -- dbt waited longer than {get_settings().dbt_lock_timeout} for a lock" + (
+                f": {holders}" if holders else " (the session holding it has ended)"
+            )
         raise DbtFailed(f"dbt build failed: {failed or invocation.error or 'see the dbt log'}")
     return {"nodes": len(results), "statuses": counts}
 

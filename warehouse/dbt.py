@@ -197,3 +197,43 @@ def invocation_history(conn: psycopg.Connection, limit: int = 15) -> list[dict[s
     )
     names = [d.name for d in cur.description]
     return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+
+def lock_holders(conn: psycopg.Connection) -> list[dict[str, Any]]:
+    """Other sessions holding locks on the relations dbt builds (staging, intermediate, marts):
+    who blocks a build that timed out waiting for a lock."""
+    cur = conn.execute(
+        """
+        select
+            activity.pid,
+            activity.usename as role,
+            activity.application_name,
+            activity.state,
+            extract(epoch from now() - coalesce(activity.xact_start, activity.query_start))::int
+                as seconds,
+            string_agg(distinct schemas.nspname || '.' || relations.relname, ', ') as tables
+        from pg_locks as locks
+        inner join pg_class as relations on locks.relation = relations.oid
+        inner join pg_namespace as schemas on relations.relnamespace = schemas.oid
+        inner join pg_stat_activity as activity on locks.pid = activity.pid
+        where schemas.nspname in ('staging', 'intermediate', 'marts')
+            and locks.granted
+            and activity.pid <> pg_backend_pid()
+            and activity.application_name not like 'dbt%'
+        group by activity.pid, activity.usename, activity.application_name, activity.state,
+            activity.xact_start, activity.query_start
+        order by seconds desc
+        """
+    )
+    names = [d.name for d in cur.description]
+    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+
+def describe_lock_holders(holders: list[dict[str, Any]]) -> str:
+    """One sentence per blocking session, with the statement that ends it."""
+    return "; ".join(
+        f"session {h['pid']} ({h['role']}, {h['application_name'] or 'no name'}, "
+        f"{h['state']} for {h['seconds']} s) holds {h['tables']}: "
+        f"end it with `select pg_terminate_backend({h['pid']})`"
+        for h in holders
+    )

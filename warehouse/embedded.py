@@ -230,11 +230,13 @@ def _ensure_database(settings: Settings, database: str) -> None:
             conn.execute(
                 psycopg.sql.SQL("create database {}").format(psycopg.sql.Identifier(database))
             )
+        # Canvass owns this server: no role but the superuser may connect outside its database
+        conn.execute("revoke connect on database postgres, template1 from public")
         reader = conn.execute("select 1 from pg_roles where rolname = %s", [READER_ROLE]).fetchone()
-        if reader and secrets:
+        if reader and settings.reader_secret:
             conn.execute(
                 psycopg.sql.SQL("alter role {} password {}").format(
                     psycopg.sql.Identifier(READER_ROLE),
-                    psycopg.sql.Literal(secrets.reader_password),
+                    psycopg.sql.Literal(settings.reader_secret),
                 )
             )

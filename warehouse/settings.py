@@ -69,6 +69,8 @@ class Settings:
     dbt_target_dir: Path
     prefect_home: Path
     socrata_app_token: str | None
+    api_statement_timeout_ms: int = 5000  # an API query longer than this answers 503
+    dbt_lock_timeout: str = "60s"  # dbt gives up waiting for a lock after this and names the holder
 
     @property
     def embedded(self) -> bool:
@@ -120,6 +122,8 @@ class Settings:
             "CANVASS_PG_USER": c.user,
             "CANVASS_PG_PASSWORD": c.password,
             "CANVASS_PG_DATABASE": c.database,
+            # libpq passes these to every dbt session: a lock held elsewhere cannot stall a build
+            "PGOPTIONS": f"-c lock_timeout={self.dbt_lock_timeout}",
         }
 
 
@@ -140,4 +144,6 @@ def get_settings() -> Settings:
         dbt_target_dir=Path(env.get("CANVASS_DBT_TARGET_DIR", project / "target")),
         prefect_home=Path(env.get("PREFECT_HOME", project / ".prefect")),
         socrata_app_token=env.get("SOCRATA_APP_TOKEN") or None,
+        api_statement_timeout_ms=int(env.get("CANVASS_API_STATEMENT_TIMEOUT_MS", 5000)),
+        dbt_lock_timeout=env.get("CANVASS_DBT_LOCK_TIMEOUT", "60s"),
     )

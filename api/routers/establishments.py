@@ -19,6 +19,9 @@ from api.schemas import (
 
 router = APIRouter(prefix="/establishments", tags=["establishments"])
 
+# No inspection is dated before this (the loader rejects earlier dates): `as_of=0` is no date.
+EARLIEST_DATE = date(1990, 1, 1)
+
 LicenseNumber = Annotated[
     int, Path(description="The city's license number (an integer).", examples=[1354323])
 ]
@@ -28,18 +31,31 @@ LicenseNumber = Annotated[
     "/top",
     response_model=TopEstablishments,
     summary="The ranked list: who to inspect first",
+    responses={422: {"description": "A bad limit, or an as_of outside the scored dates."}},
 )
 def top_establishments(
     conn: ReaderConnection,
     limit: Annotated[int, Query(ge=1, le=1000, description="How many to return.")] = 50,
     as_of: Annotated[
         date | None,
-        Query(description="An as-of date to read instead of the latest scoring run (YYYY-MM-DD)."),
+        Query(
+            description="An as-of date to read instead of the latest scoring run (YYYY-MM-DD), "
+            "within the dates scored so far (else 422).",
+            ge=EARLIEST_DATE,
+        ),
     ] = None,
 ) -> TopEstablishments:
     """The head of the latest scoring run (the latest as-of date of the model that scored most
     recently), rank 1 first. With `as_of`, the run of the model that most recently scored that
     date. An empty list when nothing is scored (for that date)."""
+    if as_of is not None:
+        scored_dates = conn.execute(queries.SCORED_DATES).fetchone()
+        first, last = scored_dates["first_date"], scored_dates["last_date"]
+        if first is None or not first <= as_of <= last:
+            scored = f"scores exist from {first} to {last}" if first else "nothing is scored yet"
+            raise HTTPException(
+                status_code=422, detail=f"as_of {as_of} is outside the scored dates: {scored}."
+            )
     run = conn.execute(queries.CURRENT_RUN, {"as_of": as_of}).fetchone()
     if run is None:
         return TopEstablishments(

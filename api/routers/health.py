@@ -29,7 +29,9 @@ def health(settings: AppSettings) -> Health | JSONResponse:
     """Answers 200 while the database answers (status `no_scores` until a model has scored),
     503 with `status: unavailable` when it does not."""
     try:
-        with connect_reader(settings) as conn:
+        with connect_reader(
+            settings, statement_timeout_ms=settings.api_statement_timeout_ms
+        ) as conn:
             conn.row_factory = dict_row
             row = conn.execute(queries.HEALTH).fetchone()
     except psycopg.errors.UndefinedTable as exc:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import socket
+import time
 import uuid
 from collections.abc import Iterator
 
@@ -197,12 +198,32 @@ def test_top_as_of_reads_that_dates_run(client: TestClient) -> None:
 
 
 def test_top_for_a_date_without_scores_is_an_empty_list(client: TestClient) -> None:
-    response = client.get("/establishments/top", params={"as_of": "2023-01-01"})
+    response = client.get("/establishments/top", params={"as_of": "2024-01-15"})  # between runs
     assert response.status_code == 200
     body = response.json()
     assert body["model_id"] is None
     assert body["establishments"] == []
     assert client.get("/establishments/top", params={"as_of": "not-a-date"}).status_code == 422
+
+
+@pytest.mark.parametrize("as_of", ["0", "1970-01-01", "2023-12-31", "2024-03-02", "9999-12-31"])
+def test_top_refuses_a_date_outside_the_scored_dates(client: TestClient, as_of: str) -> None:
+    """Hardening finding 8: `as_of=0` was read as 1970-01-01 and answered an empty list."""
+    response = client.get("/establishments/top", params={"as_of": as_of})
+    assert response.status_code == 422
+    detail = response.json()["detail"]
+    if isinstance(detail, str):  # past the static bound: the scored range is named
+        assert "outside the scored dates: scores exist from 2024-01-01 to 2024-03-01" in detail
+
+
+def test_every_answer_carries_the_security_headers(client: TestClient) -> None:
+    for path in ("/docs", "/health", "/establishments/top", "/openapi.json", "/nowhere"):
+        headers = client.get(path).headers
+        assert headers["x-content-type-options"] == "nosniff", path
+        assert headers["x-frame-options"] == "DENY", path
+        assert headers["referrer-policy"] == "no-referrer", path
+        assert "default-src 'self'" in headers["content-security-policy"], path
+        assert "frame-ancestors 'none'" in headers["content-security-policy"], path
 
 
 def test_top_before_anything_is_scored_is_an_empty_list(empty_client: TestClient) -> None:
@@ -261,3 +282,20 @@ def test_the_reader_connection_cannot_write(delivery_url: str) -> None:
             conn.execute("delete from marts.dim_establishments")
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             conn.execute("create table marts.sneaky (id int)")
+
+
+def test_a_slow_or_blocked_query_answers_503(delivery_url: str) -> None:
+    """Hardening finding 2: while a rebuild held the marts, the API gave no answer in 30 s. Now a
+    query past the API's statement timeout (or the reader's lock timeout) answers 503 at once."""
+    settings = dataclasses.replace(reader_settings(delivery_url), api_statement_timeout_ms=500)
+    client = TestClient(create_app(settings))
+    with psycopg.connect(delivery_url) as writer:
+        writer.execute("lock table marts.fct_rankings in access exclusive mode")  # as dbt's swap
+        started = time.monotonic()
+        response = client.get("/establishments/top")
+        waited = time.monotonic() - started
+        writer.rollback()
+    assert response.status_code == 503
+    assert "busy" in response.json()["detail"] and response.headers["retry-after"] == "5"
+    assert waited < 5
+    assert client.get("/establishments/top").status_code == 200  # and answers once it is free

@@ -7,8 +7,10 @@ dbt test, unit test), one `run` of the scoring cohort with the default as_of_dat
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import date
@@ -17,8 +19,10 @@ from pathlib import Path
 import psycopg
 import pytest
 from psycopg.rows import dict_row
-from support.dbt_sandbox import dbt, insert_raw, sandbox
+from support.dbt_sandbox import dbt, insert_raw, sandbox, settings_for
 
+from warehouse.db import connect_reader
+from warehouse.dbt import describe_lock_holders, lock_holders, run_dbt
 from warehouse.settings import get_settings
 
 REPO = Path(__file__).resolve().parents[2]
@@ -274,6 +278,34 @@ def test_marts_are_readable_by_the_reader_role(built: str) -> None:
 def test_profile_reads_the_settings_environment() -> None:
     """profiles.yml reads exactly the variables Settings.dbt_env() exports."""
     text = (REPO / "profiles.yml").read_text()
-    keys = get_settings().dbt_env().keys()
-    assert all(f"env_var('{key}'" in text for key in keys)
+    keys = [k for k in get_settings().dbt_env() if k.startswith("CANVASS_")]  # PGOPTIONS: libpq's
+    assert keys and all(f"env_var('{key}'" in text for key in keys)
     assert os.path.exists(REPO / "dbt_project.yml")
+
+
+def test_a_reader_holding_a_mart_cannot_stall_dbt_and_is_named(
+    built: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Hardening finding 2: a reader's open transaction made dbt wait 95 s. dbt now gives up after
+    its lock timeout, and the session that holds the lock is named with the statement to end it."""
+    settings = dataclasses.replace(settings_for(built), dbt_lock_timeout="1s")
+    with connect_reader(settings) as reader:
+        reader.autocommit = False
+        reader.execute("select count(*) from marts.dim_establishments").fetchone()  # holds a lock
+        started = time.monotonic()
+        invocation = run_dbt(
+            ["run", "--select", "dim_establishments"],
+            settings,
+            target_path=tmp_path_factory.mktemp("dbt-locked"),
+        )
+        waited = time.monotonic() - started
+        assert not invocation.success
+        assert any("lock timeout" in (r.get("message") or "") for r in invocation.failures)
+        with psycopg.connect(built) as conn:
+            holders = lock_holders(conn)
+        reader_pid = reader.info.backend_pid
+        reader.rollback()
+    assert waited < 60  # bounded by the 1 s lock timeout plus dbt's own start-up
+    (holder,) = [h for h in holders if h["pid"] == reader_pid]
+    assert holder["role"] == "canvass_reader" and "dim_establishments" in holder["tables"]
+    assert f"pg_terminate_backend({reader_pid})" in describe_lock_holders(holders)

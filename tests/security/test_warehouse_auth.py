@@ -151,3 +151,21 @@ def test_a_warehouse_from_before_authentication_is_locked_on_start() -> None:
     finally:
         embedded.stop(settings)
         shutil.rmtree(directory, ignore_errors=True)
+
+
+def test_the_reader_connects_to_the_canvass_database_only(server: Settings) -> None:
+    """Finding 8: the reader could connect to `postgres` and `template1`."""
+    from warehouse.db import connect_reader
+    from warehouse.migrate import migrate
+
+    with psycopg.connect(server.dsn) as conn:
+        migrate(conn, server)  # creates the reader and gives it its password
+    with connect_reader(server) as reader:
+        assert reader.execute("select current_database()").fetchone() == ("canvass",)
+    embedded.start(server)  # every start re-applies the server's own rules
+    for database in ("postgres", "template1"):
+        with pytest.raises(psycopg.OperationalError, match="permission denied for database"):
+            psycopg.connect(
+                host="127.0.0.1", port=server.pg_port, user="canvass_reader", dbname=database,
+                password=server.reader_secret, connect_timeout=5,
+            )  # fmt: skip
