@@ -17,15 +17,16 @@ import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 import pandas as pd
 import psycopg
 
+from warehouse import landing
 from warehouse.datasets import DATASETS, FOOD_INSPECTIONS, Dataset
 from warehouse.db import connect
-from warehouse.landing import LandedFile, batch_url, read_batch, write_batch
+from warehouse.landing import LandedFile, read_batch
 from warehouse.load import LoadResult, load_tables
 from warehouse.runs import git_commit, who
 from warehouse.settings import Settings, get_settings
@@ -230,10 +231,10 @@ def begin(
 def land(
     batch: Batch, frames: Iterable[pd.DataFrame], settings: Settings | None = None
 ) -> LandedFile:
-    """Write the fetched frames as the batch's Parquet file and record it on the batch row."""
+    """Write the fetched frames as the batch's Parquet file (content-addressed: the same bytes are
+    stored once) and record it on the batch row."""
     settings = settings or get_settings()
-    url = batch_url(settings.landing_url, batch.batch_id, datetime.now(UTC).date(), batch.contract)
-    landed = write_batch(frames, url)
+    landed = landing.land(frames, settings.landing_url, batch.batch_id, batch.contract)
     with connect(settings) as conn:
         record_landing(
             conn, batch.batch_id, landed.url, landed.rows, landed.bytes, landed.sha256, landed.rows

@@ -1,17 +1,20 @@
 """The landing zone: every fetched batch written once, as Parquet, before it is loaded.
 
-Layout: `<landing>/food_inspections/ingest_date=YYYY-MM-DD/batch=<uuid>.parquet`, on a local folder
-or any fsspec URL (`s3://...`). A file is never overwritten; its sha256 and size go to the batch's
-row in `meta.ingest_batches`, so a load can always be replayed from exactly what was fetched.
+Layout: content-addressed, `<landing>/<dataset>/sha256=<first two hex digits>/<sha256>.parquet`,
+on a local folder or any fsspec URL (`s3://...`). The same bytes landed twice are stored once: the
+second batch's row in `meta.ingest_batches` points at the file the first one wrote. A file is
+never overwritten; its sha256 and size go to the batch's row, so a load can always be replayed
+from exactly what was fetched. A fetch is first written to `<landing>/<dataset>/partial/`,
+removed when the write fails; partial files a killed process left behind are swept after a day.
 """
 
 from __future__ import annotations
 
 import hashlib
+import time
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date
 
 import fsspec
 import pandas as pd
@@ -31,13 +34,6 @@ class LandedFile:
     sha256: str
 
 
-def batch_url(
-    landing_url: str, batch_id: uuid.UUID, ingest_date: date, dataset: Dataset = FOOD_INSPECTIONS
-) -> str:
-    base = landing_url.rstrip("/")
-    return f"{base}/{dataset.name}/ingest_date={ingest_date.isoformat()}/batch={batch_id}.parquet"
-
-
 def as_table(frame: pd.DataFrame) -> pa.Table:
     """A frame of canonical strings as an Arrow table of the landing schema (missing columns null)."""
     columns = {c: frame[c] if c in frame.columns else None for c in CANONICAL_COLUMNS}
@@ -51,25 +47,87 @@ def as_table(frame: pd.DataFrame) -> pa.Table:
     return pa.Table.from_arrays(arrays, schema=SCHEMA)
 
 
+def _write_parquet(frames: Iterable[pd.DataFrame], fs: fsspec.AbstractFileSystem, path: str) -> int:
+    """Write the frames to `path` as one Parquet file; remove it when anything fails."""
+    rows = 0
+    try:
+        with (
+            fs.open(path, "wb") as raw,
+            pq.ParquetWriter(raw, SCHEMA, compression="zstd") as writer,
+        ):
+            for frame in frames:
+                table = as_table(frame)
+                rows += table.num_rows
+                writer.write_table(table)
+    except BaseException:
+        if fs.exists(path):
+            fs.rm(path)
+        raise
+    return rows
+
+
+def _sha256(fs: fsspec.AbstractFileSystem, path: str) -> str:
+    digest = hashlib.sha256()
+    with fs.open(path, "rb") as written:
+        for block in iter(lambda: written.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def write_batch(frames: Iterable[pd.DataFrame], url: str) -> LandedFile:
     """Write canonical string frames to one new Parquet file at `url` (refuses to overwrite)."""
     fs, path = fsspec.core.url_to_fs(url)
     if fs.exists(path):
         raise FileExistsError(f"landing file {url} exists already; batches are immutable")
     fs.makedirs(path.rsplit("/", 1)[0], exist_ok=True)
-    partial = path + ".partial"  # a fetch that dies leaves only this, overwritten on retry
-    rows = 0
-    digest = hashlib.sha256()
-    with fs.open(partial, "wb") as raw, pq.ParquetWriter(raw, SCHEMA, compression="zstd") as writer:
-        for frame in frames:
-            table = as_table(frame)
-            rows += table.num_rows
-            writer.write_table(table)
+    partial = path + ".partial"
+    rows = _write_parquet(frames, fs, partial)
     fs.mv(partial, path)
-    with fs.open(path, "rb") as written:
-        for block in iter(lambda: written.read(1 << 20), b""):
-            digest.update(block)
-    return LandedFile(url=url, rows=rows, bytes=fs.size(path), sha256=digest.hexdigest())
+    return LandedFile(url=url, rows=rows, bytes=fs.size(path), sha256=_sha256(fs, path))
+
+
+PARTIAL_MAX_AGE_SECONDS = 24 * 3600
+
+
+def _sweep_partials(fs: fsspec.AbstractFileSystem, folder: str) -> None:
+    """Remove partial files older than a day: what a killed process could not clean up."""
+    now = time.time()
+    for info in fs.ls(folder, detail=True) if fs.exists(folder) else []:
+        modified = info.get("mtime") or info.get("LastModified")
+        stamp = modified.timestamp() if hasattr(modified, "timestamp") else modified
+        if stamp is not None and now - float(stamp) > PARTIAL_MAX_AGE_SECONDS:
+            fs.rm(info["name"])
+
+
+def land(
+    frames: Iterable[pd.DataFrame],
+    landing_url: str,
+    batch_id: uuid.UUID,
+    dataset: Dataset = FOOD_INSPECTIONS,
+) -> LandedFile:
+    """Land a batch content-addressed; bytes landed before are not stored again."""
+    base = f"{landing_url.rstrip('/')}/{dataset.name}"
+    fs, root = fsspec.core.url_to_fs(base)
+    partial_dir = f"{root}/partial"
+    fs.makedirs(partial_dir, exist_ok=True)
+    _sweep_partials(fs, partial_dir)
+    partial = f"{partial_dir}/batch={batch_id}.parquet"
+    rows = _write_parquet(frames, fs, partial)
+    try:
+        digest = _sha256(fs, partial)
+        folder = f"{root}/sha256={digest[:2]}"
+        path = f"{folder}/{digest}.parquet"
+        if fs.exists(path):  # the same bytes: keep the file there is
+            fs.rm(partial)
+        else:
+            fs.makedirs(folder, exist_ok=True)
+            fs.mv(partial, path)
+    except BaseException:
+        if fs.exists(partial):
+            fs.rm(partial)
+        raise
+    url = f"{base}/sha256={digest[:2]}/{digest}.parquet"
+    return LandedFile(url=url, rows=rows, bytes=fs.size(path), sha256=digest)
 
 
 def read_batch(url: str, expected_sha256: str | None = None) -> Iterator[pa.Table]:

@@ -121,6 +121,14 @@ def test_second_run_converges_without_duplicates(
     ).fetchone() == (0,)
     # The same config and data reuse the registered models instead of training them again.
     assert second["train"]["deployed_model_id"] == first_run["train"]["deployed_model_id"]
+    # The same export lands once: both batches point at one content-addressed file.
+    assert second["ingest"]["landing"] == first_run["ingest"]["landing"]
+    paths = db.execute(
+        "select count(distinct landing_path), count(*) from meta.ingest_batches "
+        "where batch_id = any(%s)",
+        [[first_run["ingest"]["batch_id"], second["ingest"]["batch_id"]]],
+    ).fetchone()
+    assert paths == (1, 2)
 
 
 def test_api_answers_a_scored_license(first_run: dict, db: psycopg.Connection) -> None:
