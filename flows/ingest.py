@@ -14,8 +14,10 @@ from typing import Any
 
 import pandas as pd
 from prefect import flow, get_run_logger, task
+from prefect.states import State
 
 from flows.sources.demo import DEMO_ESTABLISHMENTS, DEMO_SEED
+from flows.sources.files import ExportFormatError
 from warehouse import batches
 from warehouse.datasets import FOOD_INSPECTIONS
 from warehouse.landing import LandedFile
@@ -100,7 +102,23 @@ def open_source(
     return Fetch(f"file:{source}", _within(read_export(source), since, until))
 
 
-@task(retries=2, retry_delay_seconds=[5, 30])
+# Failures that a retry cannot mend: the same file, read again, fails the same way.
+DETERMINISTIC = (FileNotFoundError, IsADirectoryError, PermissionError, ExportFormatError)
+
+
+def worth_retrying(task: object, task_run: object, state: State) -> bool:
+    """Prefect's retry condition for fetches: retry what may pass next time, not a missing or
+    unreadable file."""
+    error = state.data if isinstance(state.data, BaseException) else None
+    if error is None:
+        try:
+            state.result(raise_on_failure=True)
+        except BaseException as raised:  # noqa: BLE001 - we only classify it
+            error = raised
+    return not isinstance(error, DETERMINISTIC)
+
+
+@task(retries=2, retry_delay_seconds=[5, 30], retry_condition_fn=worth_retrying)
 def land(batch: batches.Batch, source: str, window: Window, demo: dict[str, Any]) -> Landed:
     """Fetch from the source and write the batch's Parquet file (a retry writes it afresh)."""
     fetch = open_source(source, window.since, window.until, batch.updated_since, **demo)

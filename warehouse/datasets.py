@@ -97,6 +97,10 @@ FOOD_INSPECTIONS = Dataset(
 
 DATASETS: dict[str, Dataset] = {d.name: d for d in (FOOD_INSPECTIONS,)}
 
+# A column every source may add beside a dataset's own: why the row could not be read as the file
+# wrote it (an invalid byte, a ragged row, ...). The loader quarantines such a row with that reason.
+FAULT_COLUMN = "source_fault"
+
 # The inspections' contract under the names the sources and the loader use.
 CANONICAL_COLUMNS: tuple[str, ...] = FOOD_INSPECTIONS.columns
 EXPORT_HEADERS: dict[str, str] = FOOD_INSPECTIONS.export_headers

@@ -21,9 +21,11 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from warehouse.datasets import CANONICAL_COLUMNS, FOOD_INSPECTIONS, Dataset
+from warehouse.datasets import CANONICAL_COLUMNS, FAULT_COLUMN, FOOD_INSPECTIONS, Dataset
 
-SCHEMA = pa.schema([pa.field(c, pa.string()) for c in CANONICAL_COLUMNS])
+# The contract's columns, then why a row could not be read (null for every good row).
+LANDED_COLUMNS = (*CANONICAL_COLUMNS, FAULT_COLUMN)
+SCHEMA = pa.schema([pa.field(c, pa.string()) for c in LANDED_COLUMNS])
 
 
 @dataclass(frozen=True)
@@ -36,7 +38,7 @@ class LandedFile:
 
 def as_table(frame: pd.DataFrame) -> pa.Table:
     """A frame of canonical strings as an Arrow table of the landing schema (missing columns null)."""
-    columns = {c: frame[c] if c in frame.columns else None for c in CANONICAL_COLUMNS}
+    columns = {c: frame[c] if c in frame.columns else None for c in LANDED_COLUMNS}
     arrays = [
         pa.array(
             [None] * len(frame) if col is None else col.astype(object).where(col.notna(), None),

@@ -13,7 +13,7 @@ from datetime import date
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from warehouse.datasets import CANONICAL_COLUMNS
+from warehouse.datasets import CANONICAL_COLUMNS, FAULT_COLUMN
 
 # Chicago's bounding box, with a margin: coordinates outside it are typos, not restaurants.
 CHICAGO_BBOX = {"lat_min": 41.60, "lat_max": 42.05, "lon_min": -87.95, "lon_max": -87.50}
@@ -29,7 +29,8 @@ TYPED_COLUMNS = (
 )
 TEXT_COLUMNS = tuple(c for c in CANONICAL_COLUMNS if c not in TYPED_COLUMNS)
 
-_INTEGER = r"^[0-9]{1,18}$"
+_INTEGER = r"^[0-9]{1,19}$"  # and within bigint: see _fits_bigint
+_BIGINT_MAX = "9223372036854775807"
 _WHOLE_NUMBER = r"^[0-9]{1,18}(\.0*)?$"
 _DECIMAL = r"^[-+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)$"
 _ZERO = r"^[-+]?0*(\.0*)?$"
@@ -60,6 +61,12 @@ def _as_string(column: pa.ChunkedArray) -> pa.ChunkedArray:
 
 def _matches(column: pa.ChunkedArray, pattern: str) -> pa.ChunkedArray:
     return pc.fill_null(pc.match_substring_regex(column, pattern), False)
+
+
+def _fits_bigint(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    """Digit strings no larger than bigint's maximum (a 19-digit string compares as text)."""
+    long = pc.equal(pc.utf8_length(column), len(_BIGINT_MAX))
+    return pc.fill_null(pc.or_(pc.invert(long), pc.less_equal(column, _BIGINT_MAX)), False)
 
 
 def _parse_date(column: pa.ChunkedArray) -> pa.ChunkedArray:
@@ -120,7 +127,7 @@ def check(table: pa.Table, first_row: int = 0, today: date | None = None) -> Che
     lat_f, lon_f = _to_float(lat, lat_ok), _to_float(lon, lon_ok)
     inspection_date = _parse_date(get["inspection_date"])
     license_ok = _matches(get["license_number"], _WHOLE_NUMBER)
-    id_ok = _matches(get["inspection_id"], _INTEGER)
+    id_ok = pc.and_(_matches(get["inspection_id"], _INTEGER), _fits_bigint(get["inspection_id"]))
     b = CHICAGO_BBOX
 
     checks: list[tuple[str, pa.ChunkedArray]] = [
@@ -165,9 +172,24 @@ def check(table: pa.Table, first_row: int = 0, today: date | None = None) -> Che
     code = pa.scalar(0, pa.int8())
     for i in range(len(checks) - 1, -1, -1):
         code = pc.if_else(checks[i][1], pa.scalar(i + 1, pa.int8()), code)
-    good = pc.equal(code, 0)
+    # A fault the source found reading the row (an invalid byte, a ragged row) comes first: its
+    # values are not what the file meant, so the checks above would name the wrong fault.
+    fault = (
+        _clean(table.column(FAULT_COLUMN))
+        if FAULT_COLUMN in table.column_names
+        else pa.chunked_array([pa.nulls(n, pa.string())])
+    )
+    good = pc.and_(pc.equal(code, 0), pc.is_null(fault))
     bad = pc.invert(good)
-    reasons = pa.array([checks[c - 1][0] for c in pc.filter(code, bad).to_pylist()], pa.string())
+    reasons = pa.array(
+        [
+            f if f is not None else checks[c - 1][0]
+            for c, f in zip(
+                pc.filter(code, bad).to_pylist(), pc.filter(fault, bad).to_pylist(), strict=True
+            )
+        ],
+        pa.string(),
+    )
 
     # Every row goes on, typed, with `ok`: filtering wide text columns here would copy them all,
     # while the database skips the bad rows for free. A bad row's unparseable values become null.

@@ -5,13 +5,20 @@ snake_case, CamelCase: `warehouse.datasets.canonical_name` folds them), optional
 `.xz`, `.zip`), and JSON: a list of API records, the portal's `rows.json` (`meta` + `data`), or
 JSON lines. Nothing is coerced: every value stays the string the file holds (no NA guessing), except
 that ISO timestamps in `inspection_date` become 'YYYY-MM-DD'; 'MM/DD/YYYY' is left for the loader.
-CSV streams in chunks, so a large export never sits in memory whole.
+CSV streams in chunks, so a large export never sits in memory whole, and one bad row costs one row:
+an invalid UTF-8 byte, a NUL byte, a stray carriage return, too few or too many fields, or an
+unbalanced quote marks that row with a reason in the `source_fault` column (the loader quarantines
+it with that reason) and the rest of the file loads.
 """
 
 from __future__ import annotations
 
+import csv
+import io
+import itertools
 import json
 import logging
+import re
 import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -26,7 +33,7 @@ from fsspec.compression import compr
 from fsspec.utils import infer_compression
 
 from flows.sources.socrata import normalise_date, records_to_frame
-from warehouse.datasets import CANONICAL_COLUMNS, canonical_name
+from warehouse.datasets import CANONICAL_COLUMNS, FAULT_COLUMN, canonical_name
 
 log = logging.getLogger(__name__)
 
@@ -118,27 +125,123 @@ def _open(path_or_url: str | Path) -> Iterator[IO[bytes]]:
             yield handle
 
 
+NUL_MARK = "\u2400"  # SYMBOL FOR NULL: where the file had a NUL byte (the csv module refuses them)
+
+
+class _Lines:
+    """The file's physical lines for the csv module, with push-back, and a record of the lines
+    each parsed record was read from (so a record that swallowed its neighbours can be undone)."""
+
+    def __init__(self, text: IO[str]) -> None:
+        self._text = text
+        self._pending: list[str] = []
+        self.taken: list[str] = []
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        line = self._pending.pop() if self._pending else next(self._text)
+        line = line.replace("\x00", NUL_MARK)
+        self.taken.append(line)
+        return line
+
+    def push_back(self, lines: list[str]) -> None:
+        self._pending.extend(reversed(lines))
+
+
+def _clean_field(value: str) -> str:
+    """Invalid UTF-8 bytes (kept as surrogates while parsing) as U+FFFD, so the row can be stored."""
+    return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+_INVALID_BYTE = re.compile("[\udc80-\udcff]")
+# What a line must hold for a field of it to be at fault; most lines hold none, so most rows are
+# never looked at field by field. The line's own ending is not a stray carriage return.
+_SUSPECT = re.compile("[\udc80-\udcff\u2400]|\r(?!\n?$)")
+_ENDS_IN_BARE_CR = re.compile("\r$")
+
+
+def _field_faults(fields: list[str], header: list[str]) -> list[str]:
+    faults = []
+    for name, value in zip(header, fields, strict=False):
+        bad = _INVALID_BYTE.search(value)
+        if bad:
+            faults.append(f"invalid UTF-8 byte 0x{ord(bad.group()) - 0xDC00:02x} in column {name!r}")
+        if NUL_MARK in value:
+            faults.append(f"NUL byte in column {name!r}")
+        if "\r" in value.replace("\r\n", ""):
+            faults.append(f"stray carriage return in column {name!r}")
+    return faults
+
+
+def _records(text: IO[str], source: str) -> Iterator[tuple[list[str], str | None]]:
+    """(fields, fault) for every record after the header; the header first, with no fault.
+
+    One bad record costs one record: an unbalanced quote that made the parser read on into the next
+    lines is undone (that line is the bad record; the lines after it are parsed again), and a row
+    with too few or too many fields, an invalid byte, a NUL or a stray carriage return is returned
+    with a reason naming the fault, never raised."""
+    lines = _Lines(text)
+    reader = csv.reader(lines)
+    header: list[str] | None = None
+    while True:
+        lines.taken = []
+        try:
+            fields = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:  # e.g. a field larger than the csv module allows
+            yield [], f"unreadable row ({error})"
+            continue
+        if header is None:
+            header = []
+            for name in (_clean_field(h).lstrip("\ufeff") for h in fields):
+                header.append(name if name not in header else f"{name}.{header.count(name)}")
+            yield header, None
+            continue
+        if not fields and len(lines.taken) == 1 and not lines.taken[0].strip():
+            continue  # a blank line
+        if len(fields) != len(header) and len(lines.taken) > 1:
+            first, rest = lines.taken[0], lines.taken[1:]
+            lines.push_back(rest)
+            fields = next(csv.reader([first]), [])
+            fault = "unbalanced quote: the row's quoted field never closes"
+        elif len(fields) != len(header):
+            raw = "".join(lines.taken)
+            fault = (
+                "unbalanced quote: the row's quoted field never closes"
+                if raw.count('"') % 2
+                else f"row has {len(fields)} fields, the header has {len(header)}"
+            )
+        elif any(_SUSPECT.search(line) for line in lines.taken) or (
+            len(lines.taken) > 1 and any(_ENDS_IN_BARE_CR.search(line) for line in lines.taken)
+        ):
+            faults = _field_faults(fields, header)
+            fault = "; ".join(faults) if faults else None
+        else:
+            fault = None
+        fields = [_clean_field(f) for f in fields][: len(header)]
+        yield fields + [""] * (len(header) - len(fields)), fault
+
+
 def _read_csv(path_or_url: str | Path, chunksize: int) -> Iterator[pd.DataFrame]:
     source = str(path_or_url)
-    with _open(path_or_url) as handle:
-        try:
-            reader = pd.read_csv(
-                handle,
-                dtype=str,
-                keep_default_na=False,
-                na_filter=False,
-                encoding="utf-8-sig",
-                chunksize=chunksize,
-            )
-        except pd.errors.EmptyDataError as error:
-            raise ExportFormatError(f"{source}: empty file, no header row") from error
-        mapping: dict[str, str] | None = None
-        for chunk in reader:
-            if mapping is None:
-                mapping = column_mapping(list(chunk.columns), source)
-            yield _canonical_chunk(chunk.reset_index(drop=True), mapping)
-        if mapping is None:
+    with (
+        _open(path_or_url) as handle,
+        io.TextIOWrapper(handle, encoding="utf-8", errors="surrogateescape", newline="") as text,
+    ):
+        records = _records(text, source)
+        first = next(records, None)
+        if first is None:
             raise ExportFormatError(f"{source}: empty file, no header row")
+        header = first[0]
+        mapping = column_mapping(header, source)
+        while chunk := list(itertools.islice(records, chunksize)):
+            frame = pd.DataFrame([fields for fields, _ in chunk], columns=header, dtype=object)
+            out = _canonical_chunk(frame, mapping)
+            out[FAULT_COLUMN] = [fault for _, fault in chunk]
+            yield out
 
 
 def _rows_json_records(payload: Mapping[str, Any], source: str) -> list[dict[str, Any]]:

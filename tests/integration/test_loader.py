@@ -9,8 +9,7 @@ import psycopg
 import pyarrow as pa
 import pytest
 
-from warehouse.datasets import CANONICAL_COLUMNS
-from warehouse.landing import as_table
+from warehouse.landing import LANDED_COLUMNS, as_table
 from warehouse.load import load_tables, raw_checksum
 
 GOOD = {
@@ -87,7 +86,7 @@ def test_malformed_rows_are_quarantined_with_reasons_and_good_rows_load(clean):
     payload = clean.execute(
         "select payload from meta.ingest_rejects where reason = 'latitude is not a number'"
     ).fetchone()[0]
-    assert payload["latitude"] == "forty-one" and set(payload) == set(CANONICAL_COLUMNS)
+    assert payload["latitude"] == "forty-one" and set(payload) == set(LANDED_COLUMNS)
     typed = clean.execute(
         "select license_number, inspection_date::text, latitude, zip from raw.food_inspections "
         "order by inspection_id"

@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 
 from flows.sources.files import ExportFormatError, detect_format, read_export
-from warehouse.datasets import CANONICAL_COLUMNS, canonical_name
+from warehouse.datasets import CANONICAL_COLUMNS, FAULT_COLUMN, canonical_name
 
 SAMPLES = [
     "samples_with_violations/csv_export_2010-2020.csv",
@@ -46,8 +46,9 @@ def test_real_exports_read_whole_and_unchanged(shared_data: Path, relative: str)
     assert len(frame) == len(raw)
     assert len(chunks) == -(-len(raw) // (20_000 if relative.endswith(".gz") else 250))
     assert list(frame["inspection_id"]) == [r["inspection_id"] for r in raw]
-    assert list(frame.columns) == list(CANONICAL_COLUMNS)
+    assert list(frame.columns) == [*CANONICAL_COLUMNS, FAULT_COLUMN]
     assert all(frame[c].map(type).eq(str).all() for c in CANONICAL_COLUMNS)
+    assert frame[FAULT_COLUMN].isna().all()  # the real files have no unreadable row
     # Every value is the file's own text (nothing coerced to float or NaN), dates included.
     for column in (
         "license_number",
