@@ -167,7 +167,9 @@ def _field_faults(fields: list[str], header: list[str]) -> list[str]:
     for name, value in zip(header, fields, strict=False):
         bad = _INVALID_BYTE.search(value)
         if bad:
-            faults.append(f"invalid UTF-8 byte 0x{ord(bad.group()) - 0xDC00:02x} in column {name!r}")
+            faults.append(
+                f"invalid UTF-8 byte 0x{ord(bad.group()) - 0xDC00:02x} in column {name!r}"
+            )
         if NUL_MARK in value:
             faults.append(f"NUL byte in column {name!r}")
         if "\r" in value.replace("\r\n", ""):
