@@ -2,7 +2,8 @@
 
 A batch is one run's fetch. Its lineage row in `meta.ingest_batches` is written before anything is
 fetched; the load, the batch's outcome and the watermark commit together, so a run that dies at
-any point can simply be run again and converges to the same `raw`.
+any point can simply be run again and converges to the same `raw` (and the next run marks the dead
+one's batch `abandoned`).
 """
 
 from __future__ import annotations
@@ -18,8 +19,11 @@ from prefect.states import State
 
 from flows.sources.demo import DEMO_ESTABLISHMENTS, DEMO_SEED
 from flows.sources.files import ExportFormatError
+from flows.sources.socrata import SourceRequestRejected, SourceUnavailable
+from flows.tracking import tracked_run
 from warehouse import batches
 from warehouse.datasets import FOOD_INSPECTIONS
+from warehouse.db import connect
 from warehouse.landing import LandedFile
 from warehouse.load import LoadResult
 from warehouse.settings import get_settings
@@ -33,6 +37,10 @@ class Window:
 
     since: date | None = None
     until: date | None = None
+
+    def __post_init__(self) -> None:
+        if self.since is not None and self.until is not None and self.until <= self.since:
+            raise ValueError(f"empty window: until {self.until} is not after since {self.since}")
 
 
 @dataclass(frozen=True)
@@ -95,6 +103,7 @@ def open_source(
             until=until,
             updated_since=updated_since,
             app_token=get_settings().socrata_app_token,
+            max_wait_s=get_settings().socrata_max_wait_s,
         )
         return Fetch(source, iter(pages), state={"pages": pages})
     from flows.sources.files import read_export
@@ -102,13 +111,40 @@ def open_source(
     return Fetch(f"file:{source}", _within(read_export(source), since, until))
 
 
-# Failures that a retry cannot mend: the same file, read again, fails the same way.
-DETERMINISTIC = (FileNotFoundError, IsADirectoryError, PermissionError, ExportFormatError)
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How a source's fetch is retried by the flow (on top of what its client does itself)."""
+
+    retries: int
+    delays_s: tuple[float, ...]
+    bound: str  # the total time a failing fetch can take, as the docs state it
+
+
+# One retry policy per kind of source (docs/ingestion-sources.md, "When the source fails").
+RETRY_POLICIES = {
+    # The client retries each page itself (backoff with jitter, Retry-After honoured) for up to
+    # CANVASS_SOCRATA_MAX_WAIT_S; retrying that whole cycle again would multiply the wait.
+    "socrata": RetryPolicy(0, (), "CANVASS_SOCRATA_MAX_WAIT_S (180 s) per page"),
+    # A file (local or fsspec URL) is read again once, 5 s later, unless the error is deterministic.
+    "file": RetryPolicy(1, (5.0,), "two reads of the file and 5 s"),
+    "demo": RetryPolicy(0, (), "one generation"),
+}
+
+# Failures that a retry cannot mend: the same file, read again, fails the same way; a source that
+# stayed down for its whole retry budget, or refused the request itself.
+DETERMINISTIC = (
+    FileNotFoundError,
+    IsADirectoryError,
+    PermissionError,
+    ExportFormatError,
+    SourceUnavailable,
+    SourceRequestRejected,
+)
 
 
 def worth_retrying(task: object, task_run: object, state: State) -> bool:
     """Prefect's retry condition for fetches: retry what may pass next time, not a missing or
-    unreadable file."""
+    unreadable file, nor a source that has already used up its own retries."""
     error = state.data if isinstance(state.data, BaseException) else None
     if error is None:
         try:
@@ -118,7 +154,7 @@ def worth_retrying(task: object, task_run: object, state: State) -> bool:
     return not isinstance(error, DETERMINISTIC)
 
 
-@task(retries=2, retry_delay_seconds=[5, 30], retry_condition_fn=worth_retrying)
+@task(retry_condition_fn=worth_retrying)
 def land(batch: batches.Batch, source: str, window: Window, demo: dict[str, Any]) -> Landed:
     """Fetch from the source and write the batch's Parquet file (a retry writes it afresh)."""
     fetch = open_source(source, window.since, window.until, batch.updated_since, **demo)
@@ -157,28 +193,33 @@ def ingest(
     kind = source_kind(source)
     if last_week:
         since, until = previous_week(datetime.now(UTC).date())
+    window = Window(since, until)  # refuses an empty window before anything is recorded
     parameters: dict[str, Any] = {"source": source, "since": since, "until": until, "kind": kind}
     demo = {}
     if kind == "demo":
         parameters |= {"demo_establishments": demo_establishments, "demo_seed": demo_seed}
         demo = {"n_establishments": demo_establishments, "seed": demo_seed}
     incremental = kind == "socrata" and not (since or until)
-    batch = batches.begin(source, parameters, incremental=incremental)
-    logger.info(
-        "batch %s from %s (since=%s until=%s updated_since=%s)",
-        batch.batch_id,
-        source,
-        since,
-        until,
-        batch.updated_since,
-    )
-    try:
-        landed = land(batch, source, Window(since, until), demo)
+    with (
+        connect(autocommit=True) as conn,
+        tracked_run(conn, "ingest", parameters),
+        batches.running(source, parameters, incremental=incremental) as batch,
+    ):
+        logger.info(
+            "batch %s from %s (since=%s until=%s updated_since=%s)",
+            batch.batch_id,
+            source,
+            since,
+            until,
+            batch.updated_since,
+        )
+        policy = RETRY_POLICIES[kind]
+        fetch_and_land = land.with_options(
+            retries=policy.retries, retry_delay_seconds=list(policy.delays_s)
+        )
+        landed = fetch_and_land(batch, source, window, demo)
         logger.info("landed %s rows in %s", landed.file.rows, landed.file.url)
         counts = load(batch, landed)
-    except Exception as err:
-        batches.fail(batch, err)
-        raise
     logger.info(
         "loaded batch %s: %s inserted, %s updated, %s unchanged, %s duplicates, %s rejected",
         batch.batch_id,

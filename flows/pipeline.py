@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from prefect import flow, get_run_logger
-from prefect.runtime import flow_run
 
 from flows.ingest import ingest
 from flows.score import score
 from flows.sources.demo import DEMO_ESTABLISHMENTS, DEMO_SEED
+from flows.tracking import tracked_run
 from flows.train import train
 from flows.transform import transform
 from warehouse.db import connect
 from warehouse.migrate import migrate
-from warehouse.runs import recorded_run
 from warehouse.settings import get_settings
 
 
@@ -44,10 +42,9 @@ def pipeline(
         "experiment": experiment,
         "quick": quick,
     }
-    run_id = flow_run.get_id()
     with connect() as conn:
         migrate(conn, get_settings())
-        with recorded_run(conn, "pipeline", parameters, uuid.UUID(run_id) if run_id else None):
+        with tracked_run(conn, "pipeline", parameters):
             logger.info("stage 1/4: ingest from %s", source)
             loaded = ingest(
                 source=source,

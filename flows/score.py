@@ -8,19 +8,17 @@ build --select source:ml+`), which is how the API and the dashboard see them.
 
 from __future__ import annotations
 
-import uuid
 from datetime import date
 from typing import Any
 
 import pandas as pd
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NONE
-from prefect.runtime import flow_run
 
+from flows.tracking import tracked_run
 from flows.transform import DELIVERY, transform
 from ml import frames, scoring
 from warehouse.db import connect
-from warehouse.runs import recorded_run
 from warehouse.settings import get_settings
 
 
@@ -51,10 +49,9 @@ def score_cohort(cohort: pd.DataFrame, model_id: str | None) -> scoring.ScoringR
 def score(as_of_date: date | None = None, model_id: str | None = None) -> dict[str, Any]:
     """Score the establishments due for a routine inspection; returns rows, as_of_date, model_id."""
     parameters = {"as_of_date": as_of_date, "model_id": model_id}
-    run_id = flow_run.get_id()
     with (
         connect(get_settings(), autocommit=True) as conn,
-        recorded_run(conn, "score", parameters, uuid.UUID(run_id) if run_id else None),
+        tracked_run(conn, "score", parameters),
     ):
         result = score_cohort(load_cohort(as_of_date), model_id)
         published = transform(select=DELIVERY)  # the apps read the new ranking from the marts

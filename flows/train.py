@@ -10,7 +10,6 @@ the same config and data trains nothing.
 
 from __future__ import annotations
 
-import uuid
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -18,15 +17,15 @@ from typing import Any
 import pandas as pd
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NONE
-from prefect.runtime import flow_run
 
+from flows.tracking import tracked_run
 from ml import deploy as deployment
 from ml import experiment as ex
 from ml import frames, plots, registry, report
 from ml.config import ExperimentConfig, load_experiment
 from ml.splits import Split, make_splits
 from warehouse.db import connect
-from warehouse.runs import git_commit, recorded_run
+from warehouse.runs import git_commit
 from warehouse.settings import get_settings
 
 
@@ -177,10 +176,9 @@ def train(
     settings = get_settings()
     commit = git_commit()
     parameters = {"experiment": experiment, "profile": profile, "until": until}
-    run_id = flow_run.get_id()
     with (
         connect(settings, autocommit=True) as conn,
-        recorded_run(conn, "train", parameters, uuid.UUID(run_id) if run_id else None),
+        tracked_run(conn, "train", parameters),
     ):
         frame = load_training_frame(config, until)
         splits = cut_splits(frame, config, settings.reports_dir)

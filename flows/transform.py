@@ -13,6 +13,7 @@ from typing import Any
 from prefect import flow, get_run_logger, task
 from prefect.runtime import flow_run
 
+from flows.tracking import tracked_run
 from warehouse.db import connect
 from warehouse.dbt import (
     DbtFailed,
@@ -91,6 +92,8 @@ def transform(
     as_of_date: date | None = None, full_refresh: bool = False, select: str | None = None
 ) -> dict[str, Any]:
     """Build and test the warehouse: staging, intermediate and marts (the `select`ed part)."""
-    if not full_refresh and select is None:
-        full_refresh = needs_full_refresh()
-    return dbt_build(as_of_date, full_refresh, select)
+    parameters = {"as_of_date": as_of_date, "full_refresh": full_refresh, "select": select}
+    with connect(autocommit=True) as conn, tracked_run(conn, "transform", parameters):
+        if not full_refresh and select is None:
+            full_refresh = needs_full_refresh()
+        return dbt_build(as_of_date, full_refresh, select)

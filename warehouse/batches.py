@@ -1,12 +1,13 @@
 """A batch's life cycle and lineage in `meta`: start, land, load, then succeed or fail.
 
-The ingest flow drives a batch with four calls, each on its own connection from `warehouse.db`:
-`begin()` writes the batch row (status `running`) before anything is fetched and reads the
-watermark an incremental load continues from; `land()` writes the fetched frames once as Parquet
-and records the file; `load()` loads that file under the load lock, committing the rows, rejects,
-the batch's outcome and the watermark together; `fail()` records why a batch did not finish. The
-values passed between them are the frozen dataclasses `Batch`, `LandedFile` and `LoadResult`.
-The functions that take a connection are the steps themselves, for tests and benchmarks.
+The ingest flow drives a batch with three calls: `running()` writes the batch row (status
+`running`) before anything is fetched, reads the watermark an incremental load continues from, and
+holds the batch's liveness lock (see `warehouse.runs`) until the block ends, recording why if it
+fails; `land()` writes the fetched frames once as Parquet and records the file; `load()` loads that
+file under the load lock, committing the rows, rejects, the batch's outcome and the watermark
+together. A batch whose process died is marked `abandoned` by the next one. The values passed
+between them are the frozen dataclasses `Batch`, `LandedFile` and `LoadResult`. The functions that
+take a connection are the steps themselves, for tests and benchmarks.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from warehouse.datasets import DATASETS, FOOD_INSPECTIONS, Dataset
 from warehouse.db import connect
 from warehouse.landing import LandedFile, read_batch
 from warehouse.load import LoadResult, load_tables
-from warehouse.runs import git_commit, who
+from warehouse.runs import abandon_dead, git_commit, hold_liveness, release_liveness, who
 from warehouse.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -63,8 +64,10 @@ def load_lock(conn: psycopg.Connection) -> Iterator[None]:
 def start_batch(
     conn: psycopg.Connection, batch_id: uuid.UUID, source: str, parameters: dict[str, Any]
 ) -> None:
+    """Write the batch's row; this session holds the batch's liveness lock until it ends."""
     user, host = who()
     with conn.transaction():
+        hold_liveness(conn, "batch", batch_id)
         conn.execute(
             """
             insert into meta.ingest_batches (batch_id, source, parameters, run_by, host, git_commit)
@@ -120,6 +123,7 @@ def fail_batch(conn: psycopg.Connection, batch_id: uuid.UUID, error: BaseExcepti
             "error = %s where batch_id = %s and status = 'running'",
             [f"{type(error).__name__}: {error}"[:4000], batch_id],
         )
+        release_liveness(conn, "batch", batch_id)
 
 
 def get_watermark(conn: psycopg.Connection, source: str) -> tuple[date | None, datetime | None]:
@@ -175,6 +179,8 @@ def load_landed_batch(
         except Exception as err:
             fail_batch(conn, batch_id, err)
             raise
+        release_liveness(conn, "batch", batch_id)
+        conn.commit()
     return result
 
 
@@ -184,7 +190,7 @@ def history(conn: psycopg.Connection, limit: int = 50) -> list[dict[str, Any]]:
         """
         select batch_id, source, started_at, finished_at, run_by, host, git_commit, status,
                rows_fetched, rows_landed, rows_inserted, rows_updated, rows_unchanged,
-               rows_duplicate, rows_rejected, landing_path, error
+               rows_duplicate, rows_rejected, landing_path, error, abandoned_at
         from meta.ingest_batches
         order by started_at desc
         limit %s
@@ -212,20 +218,35 @@ class Batch:
         return DATASETS[self.dataset]
 
 
-def begin(
+@contextmanager
+def running(
     source: str,
     parameters: dict[str, Any],
     *,
     incremental: bool,
     settings: Settings | None = None,
     dataset: Dataset = FOOD_INSPECTIONS,
-) -> Batch:
-    """Record a new batch as running; an `incremental` one continues from the source's watermark."""
+) -> Iterator[Batch]:
+    """A new batch, `running` while the block runs and `failed` (with the error) if it raises.
+
+    First marks batches whose process died as abandoned. An `incremental` batch continues from the
+    source's watermark. The connection held meanwhile carries the batch's liveness lock."""
     batch_id = uuid.uuid4()
-    with connect(settings) as conn:
+    with connect(settings, autocommit=True) as conn:
+        dead = abandon_dead(conn)["batch"]
+        if dead:
+            log.warning(
+                "marked %d batch(es) abandoned: their process died while running (%s)",
+                len(dead),
+                ", ".join(str(b)[:8] for b in dead),
+            )
         updated_since = get_watermark(conn, source)[1] if incremental else None
         start_batch(conn, batch_id, source, parameters | {"updated_since": updated_since})
-    return Batch(batch_id, source, dataset.name, updated_since)
+        try:
+            yield Batch(batch_id, source, dataset.name, updated_since)
+        except BaseException as err:
+            fail_batch(conn, batch_id, err)
+            raise
 
 
 def land(
@@ -253,9 +274,3 @@ def load(
         return load_landed_batch(
             conn, batch.batch_id, batch.source, landed.url, landed.sha256, max_updated_at
         )
-
-
-def fail(batch: Batch, error: BaseException, settings: Settings | None = None) -> None:
-    """Record why the batch did not finish (no change when it already ended)."""
-    with connect(settings) as conn:
-        fail_batch(conn, batch.batch_id, error)

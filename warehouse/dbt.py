@@ -41,9 +41,12 @@ class DbtInvocation:
 
 
 @contextmanager
-def _dbt_environment(settings: Settings) -> Iterator[None]:
-    saved = {k: os.environ.get(k) for k in settings.dbt_env()}
-    os.environ.update(settings.dbt_env())
+def _dbt_environment(settings: Settings, target_path: Path) -> Iterator[None]:
+    # The target path goes by environment: dbt commands without a --target-path option (debug,
+    # deps, clean) then run as well as the others.
+    env = settings.dbt_env() | {"DBT_TARGET_PATH": str(target_path)}
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
     try:
         yield
     finally:
@@ -54,12 +57,9 @@ def _dbt_environment(settings: Settings) -> Iterator[None]:
                 os.environ[key] = value
 
 
-def dbt_args(args: Sequence[str], settings: Settings, target_path: Path | None = None) -> list[str]:
+def dbt_args(args: Sequence[str], settings: Settings) -> list[str]:
     project = str(settings.project_dir)
-    extra = ["--project-dir", project, "--profiles-dir", project]
-    if target_path is not None:
-        extra += ["--target-path", str(target_path)]
-    return [*args, *extra]
+    return [*args, "--project-dir", project, "--profiles-dir", project]
 
 
 def run_dbt(
@@ -70,8 +70,8 @@ def run_dbt(
 
     settings = settings or get_settings()
     target = target_path or settings.dbt_target_dir
-    with _dbt_environment(settings):
-        result = dbtRunner().invoke(dbt_args(args, settings, target))
+    with _dbt_environment(settings, target):
+        result = dbtRunner().invoke(dbt_args(args, settings))
     run_results = None
     results_file = target / "run_results.json"
     if args and args[0] in {"build", "run", "test", "seed", "snapshot"} and results_file.exists():

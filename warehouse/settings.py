@@ -71,6 +71,9 @@ class Settings:
     socrata_app_token: str | None
     api_statement_timeout_ms: int = 5000  # an API query longer than this answers 503
     dbt_lock_timeout: str = "60s"  # dbt gives up waiting for a lock after this and names the holder
+    prefect_port: int = 4200  # the project's one Prefect server (API and UI)
+    prefect_startup_timeout_s: float = 180.0  # how long a command waits for it to start
+    socrata_max_wait_s: float = 180.0  # a Socrata page is retried this long, then the load fails
 
     @property
     def embedded(self) -> bool:
@@ -146,4 +149,7 @@ def get_settings() -> Settings:
         socrata_app_token=env.get("SOCRATA_APP_TOKEN") or None,
         api_statement_timeout_ms=int(env.get("CANVASS_API_STATEMENT_TIMEOUT_MS", 5000)),
         dbt_lock_timeout=env.get("CANVASS_DBT_LOCK_TIMEOUT", "60s"),
+        prefect_port=int(env.get("CANVASS_PREFECT_PORT", 4200)),
+        prefect_startup_timeout_s=float(env.get("CANVASS_PREFECT_STARTUP_TIMEOUT_S", 180)),
+        socrata_max_wait_s=float(env.get("CANVASS_SOCRATA_MAX_WAIT_S", 180)),
     )

@@ -9,44 +9,19 @@ from __future__ import annotations
 import sys
 
 from flows.cli import pipeline, servers, warehouse_commands  # noqa: F401 (they register commands)
-from flows.cli._app import app, console
+from flows.cli._app import OPTIONS, app, console
+from flows.cli.errors import explain
 
 __all__ = ["app", "main"]
 
 
 def main() -> None:
-    """The console script: known failures end with one clear sentence, not a traceback."""
-    import psycopg
-
-    from ml.config import ConfigError
-    from ml.frames import FrameError
-    from ml.scoring import NoDeployedModel
-    from warehouse.dbt import DbtFailed
-    from warehouse.embedded import WarehouseError
-
+    """The console script: failures end with one clear sentence; `--verbose` adds the traceback."""
     try:
         app()
-    except WarehouseError as err:
-        console.print(f"[red bold]Warehouse:[/] {err}")
-        sys.exit(1)
-    except (FrameError, NoDeployedModel) as err:
-        console.print(f"[red bold]Nothing to work on:[/] {err}")
-        sys.exit(1)
-    except ConfigError as err:
-        console.print(f"[red bold]The experiment file is invalid:[/] {err}")
-        sys.exit(1)
-    except psycopg.errors.UndefinedTable as err:
-        console.print(
-            f"[red bold]The warehouse is not built yet[/] ({str(err).splitlines()[0]}): "
-            "run `canvass demo`, or `canvass run --source ...` on your data."
-        )
-        sys.exit(1)
-    except DbtFailed as err:
-        console.print(f"[red bold]dbt:[/] {err}\nSee `canvass transform --history`.")
-        sys.exit(1)
-    except psycopg.OperationalError as err:
-        console.print(
-            f"[red bold]Cannot reach the database:[/] {str(err).strip()}\n"
-            "Is DATABASE_URL right? Without it, `canvass warehouse start` starts the embedded one."
-        )
+    except Exception as err:
+        if OPTIONS.verbose:
+            raise
+        console.print(explain(err) or f"[red bold]Failed:[/] {type(err).__name__}: {err}")
+        console.print("[dim](run again with --verbose for the traceback)[/]")
         sys.exit(1)

@@ -6,7 +6,8 @@ from typing import Any
 
 from rich.table import Table
 
-from flows.cli._app import API_PORT, DASHBOARD_PORT, DOCS_PORT, UI_PORT, console
+from flows.cli._app import API_PORT, DASHBOARD_PORT, DOCS_PORT, console
+from warehouse.settings import get_settings
 
 _LEADERBOARD_COLUMNS = {
     "precision_at_5": "prec@5%",
@@ -77,7 +78,11 @@ def print_summary(result: dict[str, Any], seconds: float) -> None:
     where.add_row("Dashboard", "canvass dashboard", f"http://127.0.0.1:{DASHBOARD_PORT}/ranking")
     where.add_row("REST API", "canvass api", f"http://127.0.0.1:{API_PORT}/docs")
     where.add_row("dbt docs (lineage)", "canvass docs", f"http://127.0.0.1:{DOCS_PORT}")
-    where.add_row("Prefect UI", "canvass ui", f"http://127.0.0.1:{UI_PORT}")
+    where.add_row(
+        "Prefect UI",
+        "running (canvass ui --stop)",
+        f"http://127.0.0.1:{get_settings().prefect_port}",
+    )
     where.add_row("Model leaderboard", "canvass models", "reports/models.html")
     console.print(where)
     console.print(
@@ -88,8 +93,10 @@ def print_summary(result: dict[str, Any], seconds: float) -> None:
 def print_batch_history(limit: int) -> None:
     from warehouse.batches import history
     from warehouse.db import connect
+    from warehouse.runs import abandon_dead
 
-    with connect() as conn:
+    with connect(autocommit=True) as conn:
+        abandon_dead(conn)  # a batch whose process died is not shown as running
         rows = history(conn, limit)
     table = Table(title="Ingestion batches (newest first)")
     for col in (
@@ -118,9 +125,13 @@ def print_batch_history(limit: int) -> None:
             if r["finished_at"] is None
             else f"{(r['finished_at'] - r['started_at']).total_seconds():.1f}s"
         )
-        status = {"succeeded": "[green]succeeded", "failed": "[red]failed"}.get(
-            r["status"], r["status"]
-        )
+        status = {
+            "succeeded": "[green]succeeded",
+            "failed": "[red]failed",
+            "abandoned": "[yellow]abandoned",
+        }.get(r["status"], r["status"])
+        if r["abandoned_at"] is not None:
+            status += f" (seen {r['abandoned_at']:%Y-%m-%d %H:%M})"
         table.add_row(
             str(r["batch_id"])[:8],
             r["source"] if len(r["source"]) <= 40 else "…" + r["source"][-39:],

@@ -8,7 +8,8 @@ from typing import Annotated, Any
 
 import typer
 
-from flows.cli._app import app, console, parse_date
+from flows.cli._app import OPTIONS, app, console, parse_date, parse_window, prepare_flows
+from flows.cli.errors import explain
 from flows.cli.output import (
     leaderboard_table,
     print_batch_history,
@@ -61,16 +62,12 @@ def run(
     ] = False,
 ) -> None:
     """Run the pipeline: ingest, transform (dbt build), train and select, score."""
-    _run_pipeline(
-        source=source,
-        since=parse_date(since),
-        until=parse_date(until),
-        experiment=experiment,
-        quick=quick,
-    )
+    first, last = parse_window(since, until)
+    _run_pipeline(source=source, since=first, until=last, experiment=experiment, quick=quick)
 
 
 def _run_pipeline(**parameters: Any) -> None:
+    prepare_flows()
     from flows.pipeline import pipeline
 
     started = time.monotonic()
@@ -78,7 +75,9 @@ def _run_pipeline(**parameters: Any) -> None:
     try:
         result = pipeline(**parameters)
     except Exception as err:
-        console.print(f"\n[red bold]The pipeline failed:[/] {err}")
+        if OPTIONS.verbose:
+            raise
+        console.print(f"\n[red bold]The pipeline failed.[/] {explain(err) or err}")
         console.print("Fix the cause and run the same command again: loads are idempotent.")
         raise typer.Exit(1) from None
     print_summary(result, time.monotonic() - started)
@@ -101,15 +100,15 @@ def ingest(
     if history:
         print_batch_history(limit)
         return
+    first, last = parse_window(since, until, last_week=last_week)
+    prepare_flows()
     from flows.ingest import ingest as ingest_flow
     from warehouse.db import connect
     from warehouse.migrate import migrate
 
     with connect() as conn:
         migrate(conn, get_settings())
-    r = ingest_flow(
-        source=source, since=parse_date(since), until=parse_date(until), last_week=last_week
-    )
+    r = ingest_flow(source=source, since=first, until=last, last_week=last_week)
     console.print(
         f"batch {r['batch_id']}: {r['rows_landed']:,} landed, {r['rows_inserted']:,} new, "
         f"{r['rows_updated']:,} updated, {r['rows_unchanged']:,} unchanged, "
@@ -131,6 +130,7 @@ def transform(
     if history:
         print_dbt_history(limit)
         return
+    prepare_flows()
     from flows.transform import transform as transform_flow
 
     result = transform_flow(full_refresh=full_refresh)
@@ -148,11 +148,13 @@ def train(
     ] = None,
 ) -> None:
     """Train the model grid with temporal cross-validation, audit, select and deploy."""
+    cutoff = parse_date(until)
+    prepare_flows()
     from flows.pipeline import default_experiment
     from flows.train import train as train_flow
 
     result = train_flow(
-        experiment=str(experiment or default_experiment()), quick=quick, until=parse_date(until)
+        experiment=str(experiment or default_experiment()), quick=quick, until=cutoff
     )
     console.print(
         f"trained {result.get('models_trained', 0)} models, reused {result.get('models_reused', 0)}; "
@@ -163,6 +165,7 @@ def train(
 @app.command()
 def score() -> None:
     """Score the establishments due for inspection with the deployed model."""
+    prepare_flows()
     from flows.score import score as score_flow
 
     result = score_flow()

@@ -4,15 +4,13 @@ UI and the weekly schedule; and `canvass dbt`, any dbt command against the wareh
 from __future__ import annotations
 
 import logging
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from flows.cli._app import API_PORT, DASHBOARD_PORT, DOCS_PORT, UI_PORT, app, console
+from flows.cli._app import API_PORT, DASHBOARD_PORT, DOCS_PORT, app, console, prepare_flows
+from warehouse.settings import get_settings
 
 
 @app.command()
@@ -88,18 +86,25 @@ def _serve_directory(directory: Path, port: int, what: str) -> None:
 
 
 @app.command()
-def ui(port: Annotated[int, typer.Option(help="Port.")] = UI_PORT) -> None:
-    """Start the Prefect UI over this project's flow runs."""
-    console.print(f"Prefect UI on http://127.0.0.1:{port} (Ctrl-C to stop)")
-    prefect = Path(sys.executable).with_name("prefect")
-    env = os.environ | {
-        "PREFECT_UI_API_URL": f"http://127.0.0.1:{port}/api",  # the UI asks this address, not --port
-        "PREFECT_SERVER_API_PORT": str(port),
-    }
-    subprocess.run(
-        [str(prefect), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-        check=False,
-        env=env,
+def ui(
+    stop: Annotated[
+        bool, typer.Option("--stop", help="Stop the project's Prefect server and its processes.")
+    ] = False,
+) -> None:
+    """Start (or find) the project's Prefect server and print the UI's address; --stop ends it."""
+    from flows.cli import prefect_server
+
+    settings = get_settings()
+    if stop:
+        stopped = prefect_server.stop(settings)
+        console.print(
+            "Prefect server stopped" if stopped else "No Prefect server of this project runs"
+        )
+        return
+    prefect_server.ensure(settings)
+    console.print(
+        f"Prefect UI on http://127.0.0.1:{settings.prefect_port} (it keeps running for the next "
+        "commands; `canvass ui --stop` stops it)"
     )
 
 
@@ -110,6 +115,7 @@ def schedule(
     """Serve the weekly incremental load (Mondays 06:00, the previous week) until stopped."""
     from prefect import serve
 
+    prepare_flows()
     from flows.ingest import SOCRATA_URL, WEEKLY_CRON, weekly_deployment
 
     console.print(f"Serving deployment ingest-weekly (cron '{WEEKLY_CRON}'); Ctrl-C to stop")

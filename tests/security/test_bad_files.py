@@ -117,8 +117,17 @@ def test_a_bad_last_row_and_a_bom_header(clean: psycopg.Connection, good_lines, 
 
 
 def test_deterministic_failures_are_not_retried() -> None:
-    assert land_task.retry_condition_fn is worth_retrying and land_task.retries == 2
-    for error in (FileNotFoundError("gone.csv"), ExportFormatError("no id column")):
+    from flows.ingest import RETRY_POLICIES
+    from flows.sources.socrata import SourceRequestRejected, SourceUnavailable
+
+    assert land_task.retry_condition_fn is worth_retrying
+    assert RETRY_POLICIES["file"].retries == 1 and RETRY_POLICIES["socrata"].retries == 0
+    for error in (
+        FileNotFoundError("gone.csv"),
+        ExportFormatError("no id column"),
+        SourceUnavailable("http://x/resource/y.json", "refused", 9, 180.0),
+        SourceRequestRejected("http://x/resource/y.json", 400, "bad query"),
+    ):
         assert not worth_retrying(land_task, None, Failed(data=error))
     for error in (ConnectionError("reset"), TimeoutError("slow")):
         assert worth_retrying(land_task, None, Failed(data=error))

@@ -75,3 +75,36 @@ def test_the_reader_cannot_hold_every_connection(reader: psycopg.Connection) -> 
             for _ in range(25):
                 opened.append(stack.enter_context(connect_reader(get_settings())))
         assert len(opened) == 20
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "select lo_create(0)",
+        "select lo_creat(-1)",
+        "select lo_from_bytea(0, 'kept for ever')",
+        "select pg_notify('canvass', 'hello')",
+    ],
+)
+def test_the_reader_keeps_no_large_object_and_notifies_no_one(
+    reader: psycopg.Connection, statement: str
+) -> None:
+    """Finding 8: a large object outlived the reader's session; pg_notify reached listeners."""
+    with pytest.raises(psycopg.errors.InsufficientPrivilege):
+        reader.execute(statement)
+
+
+def test_a_password_the_reader_changes_does_not_last(
+    reader: psycopg.Connection, db: psycopg.Connection
+) -> None:
+    """PostgreSQL lets a role change its own password; Canvass puts the reader's back from its
+    credentials at the next migration (every pipeline run and `canvass warehouse start`)."""
+    from warehouse.migrate import migrate
+
+    reader.execute("alter role current_user password 'taken-over'")
+    with pytest.raises(psycopg.OperationalError, match="password authentication failed"):
+        connect_reader(get_settings()).close()
+    migrate(db, get_settings())
+    db.commit()
+    with connect_reader(get_settings()) as again:
+        assert again.execute("select current_user").fetchone() == ("canvass_reader",)
