@@ -15,7 +15,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
-from api.routers import establishments, health
+from api.routers import establishments, health, monitoring
 from warehouse.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -34,6 +34,11 @@ the read-only role `canvass_reader`: it cannot change anything in the warehouse.
 TAGS = [
     {"name": "establishments", "description": "Scores, ranking and inspection history."},
     {"name": "health", "description": "Liveness and what is being served."},
+    {
+        "name": "monitoring",
+        "description": "The SLA board, drift of the deployed model's inputs, and realised "
+        "against expected performance, as the monitor stage last measured them.",
+    },
 ]
 
 
@@ -126,6 +131,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.include_router(health.router)
     app.include_router(establishments.router)
+    app.include_router(monitoring.router)
     app.add_exception_handler(psycopg.OperationalError, _database_unreachable)
     app.add_exception_handler(psycopg.errors.UndefinedTable, _warehouse_not_built)
     app.add_exception_handler(psycopg.errors.QueryCanceled, _warehouse_busy)

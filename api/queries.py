@@ -112,3 +112,59 @@ INSPECTIONS = """
     order by inspections.inspection_date desc, inspections.inspection_id desc
     limit %(limit)s
 """
+
+SLA_BOARD = """
+    select
+        checks.sla_name,
+        checks.sla_kind,
+        checks.sla_status,
+        checks.measured_value,
+        checks.threshold_value,
+        checks.unit,
+        checks.detail,
+        checks.measured_as_of,
+        checks.monitored_at,
+        checks.monitor_status
+    from marts.fct_sla_checks as checks
+    where checks.is_latest
+    order by checks.sla_kind, checks.sla_name
+"""
+
+DRIFT = """
+    select
+        drift.as_of_date,
+        drift.model_id,
+        drift.comparison,
+        drift.feature,
+        drift.statistic,
+        drift.statistic_value,
+        drift.warn_at,
+        drift.alert_at,
+        drift.drift_status,
+        drift.detail
+    from marts.fct_feature_drift as drift
+    where drift.as_of_date = coalesce(
+        %(as_of)s::date,
+        (select max(latest.as_of_date) from marts.fct_feature_drift as latest)
+    )
+    order by drift.comparison, drift.feature, drift.statistic
+"""
+
+PERFORMANCE = """
+    select
+        performance.as_of_date,
+        performance.model_id,
+        performance.cut,
+        performance.establishments_ranked,
+        performance.establishments_inspected,
+        performance.establishments_failed,
+        performance.realised_precision,
+        performance.expected_precision,
+        performance.precision_gap,
+        performance.base_rate,
+        performance.share_inspected,
+        performance.labels_through
+    from marts.fct_model_performance as performance
+    order by performance.as_of_date desc, performance.model_id, performance.cut
+    limit %(limit)s
+"""

@@ -101,3 +101,79 @@ class InspectionHistory(BaseModel):
     name: str | None
     address: str | None
     inspections: list[Inspection]
+
+
+class SlaCheck(BaseModel):
+    """One SLA of slas.yml as the newest monitor run measured it."""
+
+    name: str = Field(description="`<kind>.<name>`, e.g. `freshness.newest_inspection`.")
+    kind: str = Field(description="freshness, frequency, staleness, time_to_completion, ...")
+    status: Literal["ok", "breach", "unknown"]
+    value: float | None = Field(description="What was measured (null: nothing recorded yet).")
+    threshold: float
+    unit: str = Field(description="days, seconds, share or count.")
+    detail: str
+    measured_as_of: datetime = Field(description="The monitor's clock: now, or a replay's date.")
+
+
+class SlaBoard(BaseModel):
+    """The newest monitor run's SLA board."""
+
+    status: Literal["ok", "warn", "alert", "breach", "unknown", "not_monitored"] = Field(
+        description="The monitor run's worst status; not_monitored before the first run."
+    )
+    monitored_at: datetime | None
+    breaches: int
+    checks: list[SlaCheck]
+
+
+class DriftStatistic(BaseModel):
+    """One drift statistic of one feature of a scoring run against one reference."""
+
+    feature: str = Field(description="A feature of the deployed model, or `score`.")
+    comparison: Literal["training", "previous_run"]
+    statistic: Literal["psi", "ks", "js_distance", "missing_change"]
+    value: float | None
+    warn_at: float
+    alert_at: float
+    status: Literal["ok", "warn", "alert", "unknown"]
+    detail: str
+
+
+class DriftReport(BaseModel):
+    """Drift of one scoring run's inputs (the newest monitored one unless `as_of` is given)."""
+
+    model_config = ConfigDict(protected_namespaces=())
+
+    as_of_date: date | None
+    model_id: str | None
+    alerts: int
+    warnings: int
+    statistics: list[DriftStatistic]
+
+
+class PerformanceCut(BaseModel):
+    """Realised against expected precision of one cut of one scoring run's ranking."""
+
+    model_config = ConfigDict(protected_namespaces=())
+
+    as_of_date: date
+    model_id: str
+    cut: str = Field(description="`<k>_pct` (top k% of the ranking) or `capacity`.")
+    ranked: int
+    inspected: int = Field(description="How many of the ranked have been inspected since.")
+    failed: int
+    realised_precision: float | None = Field(description="failed / inspected; null before any.")
+    expected_precision: float | None = Field(
+        description="The mean test-window precision cross-validation measured for the model."
+    )
+    precision_gap: float | None
+    base_rate: float | None = Field(
+        description="Fail rate of every inspected ranked establishment."
+    )
+    share_inspected: float
+    labels_through: date | None = Field(description="The newest inspection date counted.")
+
+
+class PerformanceHistory(BaseModel):
+    runs: list[PerformanceCut]

@@ -69,9 +69,16 @@ def run_demo(burners: int) -> dict[str, object]:
             for process in load:
                 process.terminate()
             for stop in (["ui", "--stop"], ["warehouse", "stop"]):
-                subprocess.run([CANVASS, *stop], cwd=ROOT, env=env, capture_output=True, check=False)
+                subprocess.run(
+                    [CANVASS, *stop], cwd=ROOT, env=env, capture_output=True, check=False
+                )
         tail = (done.stdout + done.stderr).strip().splitlines()[-5:]
-        return {"burners": burners, "seconds": round(took, 1), "exit_code": done.returncode, "tail": tail}
+        return {
+            "burners": burners,
+            "seconds": round(took, 1),
+            "exit_code": done.returncode,
+            "tail": tail,
+        }
 
 
 def main() -> None:

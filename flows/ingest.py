@@ -78,12 +78,13 @@ def _within(
             yield frame
             continue
         dates = pd.to_datetime(frame["inspection_date"], errors="coerce", format="mixed").dt.date
-        keep = dates.isna()
+        unparsed = dates.isna()
+        inside = pd.Series(True, index=frame.index)
         if since is not None:
-            keep |= dates >= since
+            inside &= ~unparsed & (dates >= since)
         if until is not None:
-            keep &= dates.isna() | (dates < until)
-        yield frame[keep]
+            inside &= ~unparsed & (dates < until)
+        yield frame[unparsed | inside]
 
 
 def open_source(
@@ -232,16 +233,4 @@ def ingest(
     return {"batch_id": str(batch.batch_id), "landing": landed.file.url, **counts.as_dict()}
 
 
-WEEKLY_CRON = (
-    "0 6 * * 1"  # Mondays 06:00: load the week that just ended, as the course's pipeline did
-)
-
-
-def weekly_deployment(source: str = SOCRATA_URL):  # noqa: ANN201 (Prefect's RunnerDeployment)
-    """The weekly incremental load as a Prefect deployment, defined in code (`canvass schedule`)."""
-    return ingest.to_deployment(
-        name="ingest-weekly",
-        cron=WEEKLY_CRON,
-        parameters={"source": source, "last_week": True},
-        description="Every Monday, load the previous Monday-to-Monday week from the Socrata API.",
-    )
+WEEKLY_CRON = "0 6 * * 1"  # Mondays 06:00: the week that just ended (flows/cycle.py serves it)

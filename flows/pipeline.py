@@ -1,4 +1,5 @@
-"""Flow `pipeline`: ingest -> transform -> train -> score, as one parent run with four subflows."""
+"""Flow `pipeline`: ingest -> transform -> train -> score -> monitor, one parent run with five
+subflows."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 from prefect import flow, get_run_logger
 
 from flows.ingest import ingest
+from flows.monitor import monitor
 from flows.score import score
 from flows.sources.demo import DEMO_ESTABLISHMENTS, DEMO_SEED
 from flows.tracking import tracked_run
@@ -32,8 +34,11 @@ def pipeline(
     quick: bool = False,
     demo_establishments: int = DEMO_ESTABLISHMENTS,
     demo_seed: int = DEMO_SEED,
+    monitor_on_data_clock: bool = False,
 ) -> dict[str, Any]:
-    """The whole data product: load, build and test the warehouse, train and select, score."""
+    """The whole data product: load, build and test the warehouse, train and select, score, and
+    watch it. `monitor_on_data_clock` measures the SLAs as of the scored date instead of now (the
+    demo's generated history ends years ago)."""
     logger = get_run_logger()
     parameters = {
         "source": source,
@@ -45,7 +50,7 @@ def pipeline(
     with connect() as conn:
         migrate(conn, get_settings())
         with tracked_run(conn, "pipeline", parameters):
-            logger.info("stage 1/4: ingest from %s", source)
+            logger.info("stage 1/5: ingest from %s", source)
             loaded = ingest(
                 source=source,
                 since=since,
@@ -53,10 +58,21 @@ def pipeline(
                 demo_establishments=demo_establishments,
                 demo_seed=demo_seed,
             )
-            logger.info("stage 2/4: transform (dbt build)")
+            logger.info("stage 2/5: transform (dbt build)")
             built = transform()
-            logger.info("stage 3/4: train, evaluate, audit and select models")
+            logger.info("stage 3/5: train, evaluate, audit and select models")
             trained = train(experiment=str(experiment or default_experiment()), quick=quick)
-            logger.info("stage 4/4: score the establishments due for inspection")
+            logger.info("stage 4/5: score the establishments due for inspection")
             scored = score()
-    return {"ingest": loaded, "transform": built, "train": trained, "score": scored}
+            logger.info("stage 5/5: monitor data, model and pipeline")
+            watched = monitor(
+                as_of=scored["as_of_date"] if monitor_on_data_clock else None,
+                experiment=str(experiment or default_experiment()),
+            )
+    return {
+        "ingest": loaded,
+        "transform": built,
+        "train": trained,
+        "score": scored,
+        "monitor": watched,
+    }

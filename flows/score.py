@@ -18,6 +18,7 @@ from prefect.cache_policies import NONE
 from flows.tracking import tracked_run
 from flows.transform import DELIVERY, transform
 from ml import frames, scoring
+from warehouse import archives
 from warehouse.db import connect
 from warehouse.settings import get_settings
 
@@ -45,19 +46,36 @@ def score_cohort(cohort: pd.DataFrame, model_id: str | None) -> scoring.ScoringR
     return result
 
 
+@task(cache_policy=NONE)
+def archive(result: scoring.ScoringResult) -> str:
+    """Write the run's whole ranking once as Parquet under the landing URL (warehouse.archives)."""
+    with connect(autocommit=True) as conn:
+        url = archives.archive_ranking(
+            conn, result.model_id, result.as_of_date, result.ranking, get_settings().landing_url
+        )
+    get_run_logger().info("ranking archived in %s", url)
+    return url
+
+
 @flow(name="score")
-def score(as_of_date: date | None = None, model_id: str | None = None) -> dict[str, Any]:
-    """Score the establishments due for a routine inspection; returns rows, as_of_date, model_id."""
+def score(
+    as_of_date: date | None = None, model_id: str | None = None, publish: bool = True
+) -> dict[str, Any]:
+    """Score the establishments due for a routine inspection; returns rows, as_of_date, model_id.
+    `publish` rebuilds the delivery marts after (a replay publishes once, at its end)."""
     parameters = {"as_of_date": as_of_date, "model_id": model_id}
     with (
         connect(get_settings(), autocommit=True) as conn,
         tracked_run(conn, "score", parameters),
     ):
         result = score_cohort(load_cohort(as_of_date), model_id)
-        published = transform(select=DELIVERY)  # the apps read the new ranking from the marts
+        archived = archive(result)
+        # the apps read the new ranking from the marts
+        published = transform(select=DELIVERY) if publish else None
     return {
         "rows": result.rows,
         "as_of_date": result.as_of_date,
         "model_id": result.model_id,
+        "archive": archived,
         "delivery": published,
     }

@@ -14,13 +14,15 @@ import hashlib
 import importlib
 import itertools
 import json
-from dataclasses import MISSING, asdict, dataclass, field, fields
+from dataclasses import MISSING, asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from ml import features as catalogue
+from ml.monitoring import DriftThresholds, Thresholds
+from ml.retraining import RetrainingPolicy
 
 ALLOWED_ESTIMATORS = (
     "sklearn.linear_model.LogisticRegression",
@@ -44,6 +46,8 @@ TOP_KEYS = frozenset(
         "daily_capacity",
         "bias_audit",
         "selection",
+        "monitoring",
+        "retraining",
         "profiles",
     }
 )
@@ -113,6 +117,10 @@ class ExperimentConfig:
     daily_capacity: int = 10  # inspections a day the team spends on the list
     bias: BiasConfig = field(default_factory=BiasConfig)
     selection: SelectionConfig = field(default_factory=SelectionConfig)
+    # How the monitor grades drift; not part of the experiment's hash (it changes no model).
+    monitoring: DriftThresholds = field(default_factory=DriftThresholds, compare=False)
+    # When the weekly cycle retrains; not part of the hash either.
+    retraining: RetrainingPolicy = field(default_factory=RetrainingPolicy, compare=False)
     raw: dict[str, Any] = field(repr=False, compare=False, default_factory=dict)
 
     @property
@@ -122,6 +130,8 @@ class ExperimentConfig:
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
         out.pop("raw", None)
+        out.pop("monitoring", None)
+        out.pop("retraining", None)
         return out
 
     @property
@@ -388,6 +398,69 @@ def _selection(block: Any, bias: BiasConfig) -> SelectionConfig:
     )
 
 
+_MONITORING_STATS = {
+    "psi": "psi",
+    "ks": "ks",
+    "js_distance": "js",
+    "missing_change": "missing",
+    "score_psi": "score_psi",
+}
+
+
+def _monitoring(block: Any) -> DriftThresholds:
+    """`monitoring:` {statistic: {warn, alert}} and psi_bins, over DriftThresholds' defaults."""
+    m = _check_keys(block or {}, "monitoring", {*_MONITORING_STATS, "psi_bins"})
+    default = DriftThresholds()
+    levels: dict[str, Any] = {}
+    for key, attr in _MONITORING_STATS.items():
+        if key not in m:
+            continue
+        spec = _check_keys(m[key], f"monitoring.{key}", {"warn", "alert"}, {"warn", "alert"})
+        warn = _num(spec["warn"], f"monitoring.{key}.warn", 0.0)
+        alert = _num(spec["alert"], f"monitoring.{key}.alert", 0.0)
+        if alert < warn:
+            raise ConfigError(f"monitoring.{key}: alert ({alert}) is below warn ({warn})")
+        levels[attr] = Thresholds(warn, alert)
+    bins = _int(m.get("psi_bins", default.psi_bins), "monitoring.psi_bins", 2)
+    return replace(default, psi_bins=bins, **levels)
+
+
+def _retraining(block: Any, top_k_percent: tuple[float, ...]) -> RetrainingPolicy:
+    r = _check_keys(
+        block or {},
+        "retraining",
+        {"max_model_age_days", "on_drift_alert", "max_precision_gap", "gap_cut", "min_inspected"},
+    )
+    default = RetrainingPolicy()
+    on_drift = r.get("on_drift_alert", default.on_drift_alert)
+    if not isinstance(on_drift, bool):
+        raise ConfigError("retraining.on_drift_alert: expected true or false")
+    cuts = {f"{k:g}_pct" for k in top_k_percent} | {"capacity"}
+    gap_cut = str(r.get("gap_cut", default.gap_cut))
+    if gap_cut not in cuts:
+        raise ConfigError(
+            f"retraining.gap_cut: {gap_cut!r} is not one of {', '.join(sorted(cuts))}"
+        )
+    return RetrainingPolicy(
+        max_model_age_days=_int(
+            r.get("max_model_age_days", default.max_model_age_days),
+            "retraining.max_model_age_days",
+            1,
+        ),
+        on_drift_alert=on_drift,
+        max_precision_gap=_num(
+            r.get("max_precision_gap", default.max_precision_gap),
+            "retraining.max_precision_gap",
+            0.0,
+            1.0,
+        ),
+        gap_cut=gap_cut,
+        min_inspected=_int(
+            r.get("min_inspected", default.min_inspected), "retraining.min_inspected", 1
+        ),
+    )
+
+
 def parse_experiment(data: dict[str, Any], profile: str | None = None) -> ExperimentConfig:
     """Validate a parsed experiment mapping (optionally with a profile applied) into a config.
 
@@ -425,6 +498,11 @@ def parse_experiment(data: dict[str, Any], profile: str | None = None) -> Experi
         ),
         bias=bias,
         selection=_selection(base.get("selection"), bias),
+        monitoring=_monitoring(base.get("monitoring")),
+        retraining=_retraining(
+            base.get("retraining"),
+            tuple(_num(v, f"top_k_percent[{i}]", 0.01, 100) for i, v in enumerate(top_k_raw)),
+        ),
         raw=copy.deepcopy(data),
     )
 

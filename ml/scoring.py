@@ -3,12 +3,14 @@
 `score_cohort()` loads the model's artifact (sha256-checked), scores every establishment of a
 one-date cohort with the model's own feature list, ranks them (1 = inspect first, ties broken by
 establishment id) and replaces the scores of (model, as_of_date), so re-running gives the same rows.
+The result carries the whole ranking with the feature values it was scored on (`feature__<name>`
+columns), which the score flow archives (`warehouse.archives`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -22,11 +24,15 @@ class NoDeployedModel(RuntimeError):
     """Nothing to score with: no model has been deployed yet."""
 
 
+FEATURE_PREFIX = "feature__"
+
+
 @dataclass(frozen=True)
 class ScoringResult:
     model_id: str
     as_of_date: dt.date
     rows: int
+    ranking: pd.DataFrame | None = field(default=None, repr=False, compare=False)
 
 
 def model_features(conn: psycopg.Connection, model_id: str) -> list[str]:
@@ -66,7 +72,8 @@ def score_cohort(
     artifacts_dir: Path,
     model_id: str | None = None,
 ) -> ScoringResult:
-    """Score a one-date cohort with `model_id` (the deployed model when None) into ml.scores."""
+    """Score a one-date cohort with `model_id` (the deployed model when None) into ml.scores;
+    the result carries the ranking with the feature values it was scored on (for the archive)."""
     model_id = model_id or registry.deployed_model_id(conn)
     if model_id is None:
         raise NoDeployedModel("no model is deployed yet: train one first (`canvass train`)")
@@ -74,9 +81,17 @@ def score_cohort(
     if len(as_of) != 1:
         raise FrameError(f"the cohort must have one as_of_date, found {len(as_of)}")
     model = registry.load_model(conn, model_id, artifacts_dir)  # verifies sha256
-    ranked = rank(cohort, model, model_features(conn, model_id))
+    features = model_features(conn, model_id)
+    ranked = rank(cohort, model, features)
     rows = write_scores(conn, model_id, as_of[0], ranked)
-    return ScoringResult(model_id=model_id, as_of_date=as_of[0], rows=rows)
+    ranking = pd.concat(
+        [
+            ranked.reset_index(drop=True),
+            cohort[features].reset_index(drop=True).add_prefix(FEATURE_PREFIX),
+        ],
+        axis=1,
+    ).sort_values("rank_abs", ignore_index=True)
+    return ScoringResult(model_id=model_id, as_of_date=as_of[0], rows=rows, ranking=ranking)
 
 
 def write_scores(

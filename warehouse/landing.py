@@ -88,6 +88,34 @@ def write_batch(frames: Iterable[pd.DataFrame], url: str) -> LandedFile:
     return LandedFile(url=url, rows=rows, bytes=fs.size(path), sha256=_sha256(fs, path))
 
 
+def write_once(table: pa.Table, url: str) -> LandedFile:
+    """Write an Arrow table as one Parquet file at `url`, once: through a partial file removed on
+    failure; when the file exists already it is kept as it is (its sha256 is returned)."""
+    fs, path = fsspec.core.url_to_fs(url)
+    if not fs.exists(path):
+        fs.makedirs(path.rsplit("/", 1)[0], exist_ok=True)
+        partial = f"{path}.{uuid.uuid4().hex}.partial"
+        try:
+            with fs.open(partial, "wb") as raw:
+                pq.write_table(table, raw, compression="zstd")
+            fs.mv(partial, path)
+        except BaseException:
+            if fs.exists(partial):
+                fs.rm(partial)
+            raise
+    rows = pq.ParquetFile(fs.open(path, "rb")).metadata.num_rows
+    return LandedFile(url=url, rows=rows, bytes=fs.size(path), sha256=_sha256(fs, path))
+
+
+def read_archive(url: str, expected_sha256: str | None = None) -> pd.DataFrame:
+    """Read a file `write_once` wrote, checking its sha256 when given."""
+    fs, path = fsspec.core.url_to_fs(url)
+    if expected_sha256 is not None and _sha256(fs, path) != expected_sha256:
+        raise ValueError(f"{url}: sha256 differs from the one recorded; the file was changed")
+    with fs.open(path, "rb") as handle:
+        return pq.read_table(handle).to_pandas()
+
+
 PARTIAL_MAX_AGE_SECONDS = 24 * 3600
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import warnings
 from datetime import date
 from typing import Annotated
@@ -24,7 +25,8 @@ app = typer.Typer(
 )
 warehouse_app = typer.Typer(help="The embedded PostgreSQL warehouse.", no_args_is_help=True)
 app.add_typer(warehouse_app, name="warehouse")
-console = Console()
+# Piped into a file or another program, rich would cut tables to 80 columns.
+console = Console(width=None if sys.stdout.isatty() else 160)
 
 DASHBOARD_PORT = 5006
 API_PORT = 8000

@@ -46,6 +46,46 @@ def leaderboard_table(rows: list[dict[str, Any]], title: str) -> Table:
     return table
 
 
+_STATUS_STYLE = {"ok": "[green]ok", "breach": "[red bold]BREACH", "unknown": "[yellow]unknown"}
+
+
+def _in_unit(value: float | None, unit: str) -> str:
+    if value is None:
+        return ""
+    if unit == "seconds":
+        return f"{value:,.0f} s"
+    if unit == "days":
+        return f"{value:.1f} days"
+    if unit == "share":
+        return f"{value:.1%}"
+    return f"{value:g}"
+
+
+def sla_table(watched: dict[str, Any]) -> Table:
+    """The SLA board of one monitor run, with its drift summary as the caption."""
+    table = Table(title=f"Monitor: {watched['status']}")
+    for column in ("SLA", "value", "threshold", "status", "measured on"):
+        table.add_column(column, justify="right" if column in {"value", "threshold"} else "left")
+    for r in watched["slas"]:
+        bound = "<=" if r["upper"] else ">="
+        table.add_row(
+            r["name"],
+            _in_unit(r["value"], r["unit"]),
+            f"{bound} {_in_unit(r['threshold'], r['unit'])}",
+            _STATUS_STYLE[r["status"]],
+            r["detail"],
+        )
+    run = watched.get("scoring_run")
+    if run:
+        table.caption = (
+            f"drift of the run of {run['as_of_date']} against the previous run: "
+            f"{watched['drift_alerts']} alert(s), {watched['drift_warnings']} warning(s)"
+            + (f" ({', '.join(watched['drifted'][:4])})" if watched["drifted"] else "")
+            + f"; against the training rows: {watched['training_shift_alerts']} shift(s)"
+        )
+    return table
+
+
 def print_summary(result: dict[str, Any], seconds: float) -> None:
     loaded, trained, scored = result["ingest"], result["train"], result["score"]
     console.rule("[bold green]Done")
@@ -70,6 +110,8 @@ def print_summary(result: dict[str, Any], seconds: float) -> None:
     console.print(
         f"Scored [bold]{scored['rows']:,}[/] establishments due as of {scored['as_of_date']}"
     )
+    if "monitor" in result:
+        console.print(sla_table(result["monitor"]))
     console.print(f"Finished in {seconds:,.0f} s.\n")
     where = Table(title="Where to look", show_header=True)
     where.add_column("what")
@@ -181,3 +223,23 @@ def print_dbt_history(limit: int) -> None:
     console.print(table)
     if not rows:
         console.print("No dbt runs recorded yet: run [bold]canvass transform[/].")
+
+
+def replay_table(result: dict[str, Any]) -> Table:
+    """One row per replayed week: the decision, the model that scored, drift and the board."""
+    table = Table(title=f"Replay: {len(result['days'])} steps, {len(result['retrained'])} retrains")
+    for column in ("as of", "decision", "scored", "drift alerts", "SLA breaches", "why"):
+        table.add_column(
+            column, justify="right" if column in {"scored", "drift alerts"} else "left"
+        )
+    for w in result["weeks"]:
+        decision = w["decision"]
+        table.add_row(
+            str(w["as_of"]),
+            "[yellow]retrain" if decision["retrain"] else "keep",
+            f"{w['score']['rows']:,}",
+            str(w["monitor"]["drift_alerts"]),
+            str(w["monitor"]["breaches"]),
+            decision["reason"],
+        )
+    return table

@@ -15,6 +15,7 @@ from flows.cli.output import (
     print_batch_history,
     print_dbt_history,
     print_summary,
+    replay_table,
 )
 from flows.sources.demo import DEMO_ESTABLISHMENTS, DEMO_SEED
 from warehouse.settings import get_settings
@@ -42,7 +43,8 @@ def demo(
         path.parent.mkdir(parents=True, exist_ok=True)
         write_export_csv(frame, path)
     console.print(f"[green]✓[/] {len(frame):,} demo inspections written to {path}")
-    _run_pipeline(source=str(path))
+    # The generated history ends years ago: the monitor measures ages as of its last scored day.
+    _run_pipeline(source=str(path), monitor_on_data_clock=True)
 
 
 @app.command()
@@ -173,6 +175,81 @@ def score() -> None:
         f"scored {result['rows']:,} establishments due as of {result['as_of_date']} with model "
         f"{result['model_id']}; the API and the dashboard now serve this ranking"
     )
+
+
+@app.command()
+def monitor(
+    check: Annotated[
+        bool, typer.Option("--check", help="Exit 1 when an SLA is breached (for cron and CI).")
+    ] = False,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            help="Measure as of this date (YYYY-MM-DD), or `scored` for the newest scored date; "
+            "default now."
+        ),
+    ] = None,
+    experiment: Annotated[Path | None, typer.Option(help="Experiment YAML (thresholds).")] = None,
+    slas: Annotated[Path | None, typer.Option(help="The SLA file (default slas.yml).")] = None,
+) -> None:
+    """Watch data, model and pipeline: drift, realised performance, the SLA board."""
+    clock = None if as_of in (None, "scored") else parse_date(as_of)
+    prepare_flows()
+    from flows.cli.output import sla_table
+    from flows.monitor import monitor as monitor_flow
+
+    if as_of == "scored":
+        from ml.observe import latest_run
+        from warehouse.db import connect
+
+        with connect() as conn:
+            latest = latest_run(conn)
+        clock = latest.as_of_date if latest else None
+    watched = monitor_flow(
+        as_of=clock,
+        experiment=str(experiment) if experiment else None,
+        sla_file=str(slas) if slas else None,
+    )
+    console.print(sla_table(watched))
+    if check and watched["breaches"]:
+        console.print(f"[red bold]{watched['breaches']} SLA(s) breached[/]")
+        raise typer.Exit(1)
+
+
+@app.command()
+def replay(
+    start: Annotated[str, typer.Option("--from", help="First as-of day (YYYY-MM-DD).")],
+    end: Annotated[str, typer.Option("--to", help="Last as-of day at the latest (YYYY-MM-DD).")],
+    every: Annotated[int, typer.Option(help="Days between steps.")] = 7,
+    source: Annotated[
+        str, typer.Option(help="demo, a Socrata resource URL, or an export file/URL.")
+    ] = "demo",
+    experiment: Annotated[Path | None, typer.Option(help="Experiment YAML.")] = None,
+    quick: Annotated[bool, typer.Option(help="The experiment's quick profile.")] = False,
+) -> None:
+    """Walk history week by week as production would have: load what was known by each day,
+    build, apply the retraining policy, score, monitor."""
+    first, last = parse_date(start), parse_date(end)
+    if last < first:
+        raise typer.BadParameter(f"--to {last} is before --from {first}")
+    if every < 1:
+        raise typer.BadParameter("--every must be at least 1 day")
+    prepare_flows()
+    from flows.cycle import replay as replay_flow
+    from warehouse.db import connect
+    from warehouse.migrate import migrate
+
+    with connect() as conn:
+        migrate(conn, get_settings())
+    result = replay_flow(
+        source=source,
+        start=first,
+        end=last,
+        every_days=every,
+        experiment=str(experiment) if experiment else None,
+        quick=quick,
+    )
+    console.print(replay_table(result))
 
 
 @app.command()

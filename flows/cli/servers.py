@@ -112,13 +112,15 @@ def ui(
 def schedule(
     source: Annotated[str, typer.Option(help="Socrata resource URL.")] = "",
 ) -> None:
-    """Serve the weekly incremental load (Mondays 06:00, the previous week) until stopped."""
+    """Serve the weekly cycle (Mondays 06:00: load the previous week, build, apply the retraining
+    policy, score, monitor) until stopped."""
     from prefect import serve
 
     prepare_flows()
-    from flows.ingest import SOCRATA_URL, WEEKLY_CRON, weekly_deployment
+    from flows.cycle import weekly_deployment
+    from flows.ingest import SOCRATA_URL, WEEKLY_CRON
 
-    console.print(f"Serving deployment ingest-weekly (cron '{WEEKLY_CRON}'); Ctrl-C to stop")
+    console.print(f"Serving deployment week/weekly (cron '{WEEKLY_CRON}'); Ctrl-C to stop")
     serve(weekly_deployment(source or SOCRATA_URL))
 
 

@@ -99,7 +99,8 @@ def test_lineage_is_recorded(first_run: dict, db: psycopg.Connection) -> None:
         >= 1
     )
     assert db.execute("select bool_and(success) from meta.dbt_invocations").fetchone() == (True,)
-    latest = invocation_history(db, limit=1)[0]
+    # the newest whole build (after it, score and monitor rebuild only their layers)
+    latest = next(i for i in invocation_history(db, limit=10) if "--select" not in i["command"])
     assert latest["success"] and latest["tests_passed"] > 50 and latest["tests_failed"] == 0
     deployed = db.execute("select distinct model_id from ml.scores").fetchall()
     assert len(deployed) == 1
@@ -169,7 +170,41 @@ def test_prefect_recorded_the_flow_runs_and_their_task_runs(first_run: dict) -> 
         if flow_run_of_task.get(r["parent_task_run_id"]) == pipeline_run["id"]
     }
     assert pipeline_run["state_type"] == "COMPLETED"
-    assert set(children) == {"ingest", "transform", "train", "score"}
+    assert set(children) == {"ingest", "transform", "train", "score", "monitor"}
     assert {r["state_type"] for r in children.values()} == {"COMPLETED"}
     with_tasks = {t["flow_run_id"] for t in task_runs}
     assert all(r["id"] in with_tasks for r in children.values())
+
+
+def test_the_monitor_stage_watched_the_scoring_run(first_run: dict, db: psycopg.Connection) -> None:
+    """Stage 5: drift of the scored cohort against the training rows, realised performance of
+    the run, the SLA board, and the run's ranking archived once as Parquet with its sha256."""
+    from warehouse import archives
+    from warehouse.landing import read_archive
+
+    watched, scored = first_run["monitor"], first_run["score"]
+    assert watched["scoring_run"]["as_of_date"] == scored["as_of_date"]
+    drift = db.execute(
+        "select comparison, count(distinct feature), count(*) filter (where value is null) "
+        "from monitoring.drift where as_of_date = %s group by comparison",
+        [scored["as_of_date"]],
+    ).fetchall()
+    assert drift and drift[0][0] == "training" and drift[0][1] >= 10 and drift[0][2] == 0
+    cuts = db.execute(
+        "select cut, ranked from monitoring.performance where as_of_date = %s order by cut",
+        [scored["as_of_date"]],
+    ).fetchall()
+    assert {c for c, _ in cuts} >= {"10_pct", "capacity"}
+    board = db.execute("select count(*) from marts.fct_sla_checks where is_latest").fetchone()[0]
+    assert board == len(watched["slas"]) >= 10
+    url, sha = db.execute(
+        "select url, sha256 from ml.score_archives where as_of_date = %s and model_id = %s",
+        [scored["as_of_date"], scored["model_id"]],
+    ).fetchone()
+    assert f"scores/as_of_date={scored['as_of_date']}/" in url
+    archived = read_archive(url, sha)
+    assert len(archived) == scored["rows"]
+    assert archived["rank_abs"].tolist() == sorted(archived["rank_abs"])
+    assert any(c.startswith("feature__") for c in archived.columns)
+    again = archives.archived_ranking(db, scored["model_id"], scored["as_of_date"])
+    assert again is not None and again.equals(archived)

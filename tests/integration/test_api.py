@@ -257,12 +257,15 @@ def test_inspection_history_of_an_unknown_license_is_404(client: TestClient) -> 
 def test_openapi_documents_every_endpoint_with_tags(client: TestClient) -> None:
     spec = client.get("/openapi.json").json()
     assert spec["info"]["title"] == "Canvass API"
-    assert {t["name"] for t in spec["tags"]} == {"establishments", "health"}
+    assert {t["name"] for t in spec["tags"]} == {"establishments", "health", "monitoring"}
     assert {
         "/health",
         "/establishments/top",
         "/establishments/{license_number}/score",
         "/establishments/{license_number}/inspections",
+        "/monitoring/slas",
+        "/monitoring/drift",
+        "/monitoring/performance",
     } <= set(spec["paths"])
     assert client.get("/docs").status_code == 200
 
@@ -299,3 +302,53 @@ def test_a_slow_or_blocked_query_answers_503(delivery_url: str) -> None:
     assert "busy" in response.json()["detail"] and response.headers["retry-after"] == "5"
     assert waited < 5
     assert client.get("/establishments/top").status_code == 200  # and answers once it is free
+
+
+def test_monitoring_slas_is_the_newest_runs_board(client: TestClient) -> None:
+    body = client.get("/monitoring/slas").json()
+    assert body["status"] == "breach" and body["breaches"] == 1
+    assert [(c["name"], c["status"]) for c in body["checks"]] == [
+        ("freshness.newest_inspection", "breach"),
+        ("time_to_completion.train", "ok"),
+    ]
+    first = body["checks"][0]
+    assert (first["value"], first["threshold"], first["unit"]) == (20.0, 14.0, "days")
+
+
+def test_monitoring_drift_of_the_newest_run_and_of_a_given_date(client: TestClient) -> None:
+    body = client.get("/monitoring/drift").json()
+    assert (body["as_of_date"], body["alerts"], body["warnings"]) == ("2024-03-01", 1, 1)
+    psi = next(s for s in body["statistics"] if s["statistic"] == "psi")
+    assert psi == {
+        "feature": "prior_fails",
+        "comparison": "previous_run",
+        "statistic": "psi",
+        "value": 0.3123,  # rounded for people
+        "warn_at": 0.1,
+        "alert_at": 0.25,
+        "status": "alert",
+        "detail": "",
+    }
+    assert (
+        client.get("/monitoring/drift", params={"as_of": "2024-02-01"}).json()["statistics"] == []
+    )
+
+
+def test_monitoring_performance_says_how_many_are_inspected_yet(client: TestClient) -> None:
+    runs = client.get("/monitoring/performance").json()["runs"]
+    by_cut = {r["cut"]: r for r in runs}
+    assert by_cut["10_pct"]["realised_precision"] == 1.0
+    assert by_cut["10_pct"]["expected_precision"] == 0.35
+    assert by_cut["10_pct"]["precision_gap"] == 0.65
+    assert (by_cut["capacity"]["ranked"], by_cut["capacity"]["inspected"]) == (2, 1)
+    assert by_cut["capacity"]["share_inspected"] == 0.5
+
+
+def test_monitoring_before_any_monitor_run(empty_client: TestClient) -> None:
+    assert empty_client.get("/monitoring/slas").json() == {
+        "status": "not_monitored",
+        "monitored_at": None,
+        "breaches": 0,
+        "checks": [],
+    }
+    assert empty_client.get("/monitoring/performance").json() == {"runs": []}

@@ -175,6 +175,7 @@ DELIVERY_SELECTION = [
     "--select",
     "feature_catalogue",
     "source:ml+",
+    "source:monitoring+",
     "--exclude",
     "assert_feature_marts_match_the_catalogue",
 ]
@@ -341,3 +342,83 @@ def seed_rows(conn: psycopg.Connection) -> None:
             """,
             SCORES,
         )
+        seed_monitoring(cur)
+
+
+MONITOR_RUN = uuid.UUID("00000000-0000-4000-8000-00000000b0a2")
+OLD_MONITOR_RUN = uuid.UUID("00000000-0000-4000-8000-00000000b0a1")
+
+
+def seed_monitoring(cur: psycopg.Cursor) -> None:
+    """Two monitor runs (the older one all green), the newer one with one breached SLA, drift of
+    the 2024-03-01 run, and realised performance of the 2024-02-01 run."""
+    cur.executemany(
+        "insert into monitoring.runs (monitor_run_id, as_of_date, model_id, clock, started_at, "
+        "finished_at, status) values (%s, %s, 'model-new', %s, %s, %s, %s)",
+        [
+            (OLD_MONITOR_RUN, date(2024, 2, 1), T_FEB, T_FEB, T_FEB, "ok"),
+            (MONITOR_RUN, date(2024, 3, 1), T_MAR, T_MAR, T_MAR, "breach"),
+        ],
+    )
+    cur.executemany(
+        "insert into monitoring.sla_checks (monitor_run_id, check_name, kind, passed, status, "
+        "value, threshold_value, unit, detail, checked_at) "
+        "values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+        [
+            (
+                OLD_MONITOR_RUN,
+                "freshness.newest_inspection",
+                "freshness",
+                True,
+                "ok",
+                2.0,
+                14.0,
+                "days",
+                "newest inspection 2024-01-30",
+                T_FEB,
+            ),
+            (
+                MONITOR_RUN,
+                "freshness.newest_inspection",
+                "freshness",
+                False,
+                "breach",
+                20.0,
+                14.0,
+                "days",
+                "newest inspection 2024-02-10",
+                T_MAR,
+            ),
+            (
+                MONITOR_RUN,
+                "time_to_completion.train",
+                "time_to_completion",
+                True,
+                "ok",
+                31.5,
+                2400.0,
+                "seconds",
+                "run of 2024-03-01 00:00",
+                T_MAR,
+            ),
+        ],
+    )
+    cur.executemany(
+        "insert into monitoring.drift (as_of_date, model_id, comparison, feature, statistic, "
+        "value, warn_at, alert_at, status, detail, reference_rows, current_rows, monitor_run_id) "
+        "values ('2024-03-01', 'model-new', %s, %s, %s, %s, %s, %s, %s, '', 100, 5, %s)",
+        [
+            ("previous_run", "prior_fails", "psi", 0.31234567, 0.1, 0.25, "alert", MONITOR_RUN),
+            ("previous_run", "prior_fails", "ks", 0.05, 0.1, 0.2, "ok", MONITOR_RUN),
+            ("training", "zip", "js_distance", 0.12, 0.1, 0.2, "warn", MONITOR_RUN),
+        ],
+    )
+    cur.executemany(
+        "insert into monitoring.performance (as_of_date, model_id, cut, ranked, inspected, failed, "
+        "realised_precision, base_rate, expected_precision, labels_through, monitor_run_id) "
+        "values ('2024-02-01', 'model-new', %s, %s, %s, %s, %s, 0.4, %s, '2024-02-28', %s)",
+        [
+            ("10_pct", 1, 1, 1, 1.0, 0.35, MONITOR_RUN),
+            ("capacity", 2, 1, 0, 0.0, 0.3, MONITOR_RUN),
+        ],
+    )

@@ -12,7 +12,6 @@ from flows.ingest import (
     _within,
     previous_week,
     source_kind,
-    weekly_deployment,
 )
 
 
@@ -37,10 +36,22 @@ def test_window_keeps_unparseable_dates_for_the_loader_to_reject() -> None:
     assert kept["inspection_date"].tolist() == ["01/31/2019", "2019-02-01", "not a date"]
 
 
-def test_weekly_deployment_loads_last_week_every_monday() -> None:
+def test_the_weekly_deployment_runs_the_whole_cycle_every_monday() -> None:
+    from flows.cycle import weekly_deployment
+
     deployment = weekly_deployment()
-    assert deployment.name == "ingest-weekly"
-    assert deployment.parameters == {"source": SOCRATA_URL, "last_week": True}
+    assert deployment.name == "weekly"
+    assert deployment.flow_name == "week"  # ingest, build, retraining policy, score, monitor
+    assert deployment.parameters == {"source": SOCRATA_URL}
     (schedule,) = deployment.schedules
     assert schedule.schedule.cron == WEEKLY_CRON
     assert WEEKLY_CRON.split()[-1] == "1"  # day of week: Monday
+
+
+def test_a_window_open_on_one_side_keeps_that_side() -> None:
+    """`--until D` alone once kept nothing but the unparseable rows (and training then failed)."""
+    frame = pd.DataFrame({"inspection_date": ["01/31/2019", "2019-03-01", "junk", "12/31/2018"]})
+    until_only = next(_within(iter([frame]), None, date(2019, 3, 1)))
+    assert until_only["inspection_date"].tolist() == ["01/31/2019", "junk", "12/31/2018"]
+    since_only = next(_within(iter([frame]), date(2019, 1, 1), None))
+    assert since_only["inspection_date"].tolist() == ["01/31/2019", "2019-03-01", "junk"]

@@ -73,3 +73,18 @@ def test_nothing_below_flows_imports_flows() -> None:
         if pattern.search(path.read_text())
     ]
     assert offenders == []
+
+
+@pytest.mark.parametrize(
+    ("package", "forbidden"),
+    [("ml", "warehouse|flows|api|dashboards"), ("warehouse", "ml|flows|api|dashboards")],
+)
+def test_the_libraries_import_nothing_of_ours_outside_them(package: str, forbidden: str) -> None:
+    """docs/architecture.md: `ml/` and `warehouse/` import nothing of ours outside themselves."""
+    pattern = re.compile(rf"^\s*(from|import)\s+({forbidden})\b", re.MULTILINE)
+    offenders = [
+        str(path.relative_to(ROOT))
+        for path in (ROOT / package).rglob("*.py")
+        if pattern.search(path.read_text())
+    ]
+    assert offenders == []

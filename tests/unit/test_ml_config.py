@@ -125,3 +125,30 @@ def test_grid_expands_to_every_combination(raw: dict) -> None:
     assert {(s.params["C"], s.params["max_iter"]) for s in config.grid} == {
         (c, m) for c in (0.1, 1.0, 10.0) for m in (100, 200)
     }
+
+
+def test_monitoring_thresholds_are_read_and_change_no_model(raw: dict) -> None:
+    config = parse_experiment(raw)
+    assert (config.monitoring.psi.warn, config.monitoring.psi.alert) == (0.1, 0.25)
+    assert config.monitoring.psi_bins == 10
+    looser = copy.deepcopy(raw)
+    looser["monitoring"]["psi"] = {"warn": 0.2, "alert": 0.5}
+    assert parse_experiment(looser).monitoring.psi.alert == 0.5
+    assert parse_experiment(looser).hash == config.hash  # thresholds retrain nothing
+
+
+@pytest.mark.parametrize(
+    ("block", "message"),
+    [
+        ({"psi": {"warn": 0.3, "alert": 0.2}}, "monitoring.psi: alert (0.2) is below warn (0.3)"),
+        ({"psi": {"warn": 0.1}}, "monitoring.psi.alert: required key is missing"),
+        ({"kl": {"warn": 0.1, "alert": 0.2}}, "monitoring.kl: unknown key"),
+        ({"psi_bins": 1}, "monitoring.psi_bins"),
+    ],
+)
+def test_bad_monitoring_thresholds_are_named(raw: dict, block: dict, message: str) -> None:
+    bad = copy.deepcopy(raw)
+    bad["monitoring"] = block
+    with pytest.raises(ConfigError) as err:
+        parse_experiment(bad)
+    assert message in str(err.value)

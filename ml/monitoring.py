@@ -1,0 +1,250 @@
+"""Drift and realised performance of the deployed model: frames in, result rows out.
+
+Drift compares a feature's values now (the scoring cohort) with a reference (the training frame,
+or the previous scoring run's cohort):
+
+- numeric features: PSI over the reference's deciles (`psi_bins` quantile bins of the reference,
+  open at both ends, so every value of either side falls in a bin; repeated quantiles merge) and
+  the two-sample Kolmogorov–Smirnov statistic (`scipy.stats.ks_2samp`);
+- text features: PSI over the categories of both sides, and the Jensen–Shannon distance
+  (`scipy.spatial.distance.jensenshannon`, base 2, so it lies in [0, 1]);
+- every feature: the share of missing values, and its change.
+
+PSI is sum((a - e) * ln(a / e)) over bins, with empty bins given a share of 1e-4 so the log stays
+finite. The thresholds (warn, alert) come from the experiment YAML's `monitoring:` block.
+
+Realised performance joins a scoring run's ranking to the inspections that happened after its
+`as_of_date`: of the establishments ranked in the top k% that have been inspected since, the share
+that failed, beside how many are inspected yet (labels arrive late and partially).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+from scipy.spatial import distance
+
+EMPTY_SHARE = 1e-4  # the share given to an empty bin, so PSI's log stays finite
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """A statistic's warn and alert levels (a value at or above the level trips it)."""
+
+    warn: float
+    alert: float
+
+    def status(self, value: float | None) -> str:
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            return "unknown"
+        if value >= self.alert:
+            return "alert"
+        if value >= self.warn:
+            return "warn"
+        return "ok"
+
+
+@dataclass(frozen=True)
+class DriftThresholds:
+    psi: Thresholds = Thresholds(0.1, 0.25)  # the usual reading: < 0.1 stable, > 0.25 shifted
+    ks: Thresholds = Thresholds(0.1, 0.2)  # KS statistic (max CDF gap), not its p-value
+    js: Thresholds = Thresholds(0.1, 0.2)  # Jensen–Shannon distance, base 2
+    missing: Thresholds = Thresholds(0.05, 0.1)  # absolute change in the share missing
+    score_psi: Thresholds = Thresholds(0.1, 0.25)  # PSI of the score distribution
+    psi_bins: int = 10
+
+
+def _shares(counts: np.ndarray) -> np.ndarray:
+    total = counts.sum()
+    shares = counts / total if total else np.zeros_like(counts, dtype=float)
+    return np.where(shares == 0, EMPTY_SHARE, shares)
+
+
+def psi_from_shares(expected: np.ndarray, actual: np.ndarray) -> float:
+    e, a = _shares(np.asarray(expected, float)), _shares(np.asarray(actual, float))
+    return float(np.sum((a - e) * np.log(a / e)))
+
+
+def quantile_edges(reference: np.ndarray, bins: int) -> np.ndarray:
+    """Inner bin edges at the reference's quantiles (repeated edges merged)."""
+    inner = np.quantile(reference, np.linspace(0, 1, bins + 1)[1:-1])
+    return np.unique(inner)
+
+
+def psi_numeric(reference: pd.Series, current: pd.Series, bins: int = 10) -> float:
+    """PSI of a numeric feature over `bins` quantile bins of the reference (missing values left out)."""
+    ref = pd.to_numeric(reference, errors="coerce").dropna().to_numpy(float)
+    cur = pd.to_numeric(current, errors="coerce").dropna().to_numpy(float)
+    if len(ref) == 0 or len(cur) == 0:
+        return float("nan")
+    edges = quantile_edges(ref, bins)
+    ref_counts = np.bincount(np.searchsorted(edges, ref, side="right"), minlength=len(edges) + 1)
+    cur_counts = np.bincount(np.searchsorted(edges, cur, side="right"), minlength=len(edges) + 1)
+    return psi_from_shares(ref_counts, cur_counts)
+
+
+def _category_counts(reference: pd.Series, current: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    ref = reference.dropna().astype(str).value_counts()
+    cur = current.dropna().astype(str).value_counts()
+    categories = sorted(set(ref.index) | set(cur.index))
+    return (
+        ref.reindex(categories, fill_value=0).to_numpy(float),
+        cur.reindex(categories, fill_value=0).to_numpy(float),
+    )
+
+
+def psi_categorical(reference: pd.Series, current: pd.Series) -> float:
+    ref, cur = _category_counts(reference, current)
+    if ref.sum() == 0 or cur.sum() == 0:
+        return float("nan")
+    return psi_from_shares(ref, cur)
+
+
+def js_distance(reference: pd.Series, current: pd.Series) -> float:
+    """Jensen–Shannon distance (base 2, in [0, 1]) between the two category distributions."""
+    ref, cur = _category_counts(reference, current)
+    if ref.sum() == 0 or cur.sum() == 0:
+        return float("nan")
+    return float(distance.jensenshannon(ref / ref.sum(), cur / cur.sum(), base=2))
+
+
+def ks_statistic(reference: pd.Series, current: pd.Series) -> tuple[float, float]:
+    """The two-sample KS statistic and its p-value (missing values left out)."""
+    ref = pd.to_numeric(reference, errors="coerce").dropna().to_numpy(float)
+    cur = pd.to_numeric(current, errors="coerce").dropna().to_numpy(float)
+    if len(ref) == 0 or len(cur) == 0:
+        return float("nan"), float("nan")
+    result = stats.ks_2samp(ref, cur)
+    return float(result.statistic), float(result.pvalue)
+
+
+def missing_share(values: pd.Series) -> float:
+    return float(values.isna().mean()) if len(values) else float("nan")
+
+
+def feature_drift(
+    reference: pd.DataFrame,
+    current: pd.DataFrame,
+    numeric: list[str],
+    categorical: list[str],
+    thresholds: DriftThresholds,
+    comparison: str,
+) -> pd.DataFrame:
+    """One row per (feature, statistic): value, warn and alert levels, status."""
+    rows: list[dict[str, object]] = []
+
+    def add(
+        feature: str, statistic: str, value: float, levels: Thresholds, detail: str = ""
+    ) -> None:
+        rows.append(
+            {
+                "comparison": comparison,
+                "feature": feature,
+                "statistic": statistic,
+                "value": None if math.isnan(value) else round(value, 6),
+                "warn_at": levels.warn,
+                "alert_at": levels.alert,
+                "status": levels.status(value),
+                "detail": detail,
+            }
+        )
+
+    for feature in numeric:
+        ref, cur = reference[feature], current[feature]
+        add(feature, "psi", psi_numeric(ref, cur, thresholds.psi_bins), thresholds.psi)
+        ks, pvalue = ks_statistic(ref, cur)
+        add(feature, "ks", ks, thresholds.ks, "" if math.isnan(pvalue) else f"p={pvalue:.3g}")
+    for feature in categorical:
+        ref, cur = reference[feature], current[feature]
+        add(feature, "psi", psi_categorical(ref, cur), thresholds.psi)
+        add(feature, "js_distance", js_distance(ref, cur), thresholds.js)
+    for feature in [*numeric, *categorical]:
+        before, now = missing_share(reference[feature]), missing_share(current[feature])
+        add(
+            feature,
+            "missing_change",
+            abs(now - before),
+            thresholds.missing,
+            f"missing {before:.1%} -> {now:.1%}",
+        )
+    return pd.DataFrame(rows)
+
+
+def score_drift(
+    reference: pd.Series, current: pd.Series, thresholds: DriftThresholds, comparison: str
+) -> dict[str, object]:
+    """PSI of the score distribution (deciles of the reference scores)."""
+    value = psi_numeric(reference, current, thresholds.psi_bins)
+    return {
+        "comparison": comparison,
+        "feature": "score",
+        "statistic": "psi",
+        "value": None if math.isnan(value) else round(value, 6),
+        "warn_at": thresholds.score_psi.warn,
+        "alert_at": thresholds.score_psi.alert,
+        "status": thresholds.score_psi.status(value),
+        "detail": f"mean {float(reference.mean()):.3f} -> {float(current.mean()):.3f}",
+    }
+
+
+def _join_outcomes(ranking: pd.DataFrame, outcomes: pd.DataFrame) -> pd.DataFrame:
+    """The ranking with each establishment's first outcome since (NaN where not inspected yet)."""
+    first = outcomes.drop_duplicates("establishment_id")[["establishment_id", "failed"]]
+    first = first.assign(
+        establishment_id=first["establishment_id"].astype(str),
+        failed=pd.to_numeric(first["failed"], errors="coerce"),
+    )
+    ranked = ranking.assign(establishment_id=ranking["establishment_id"].astype(str))
+    return ranked.merge(first, on="establishment_id", how="left")
+
+
+def realised_performance(
+    ranking: pd.DataFrame, outcomes: pd.DataFrame, top_k_percent: list[float], capacity: int
+) -> pd.DataFrame:
+    """Precision of a past ranking against what inspections found since.
+
+    `ranking`: establishment_id, rank_abs (1 = first). `outcomes`: establishment_id, failed (the
+    first inspection of each establishment after the run's as_of_date; 0/1). One row per cut: the
+    top k% of the ranking and the top `capacity` establishments, with how many are ranked,
+    inspected yet and failed, the realised precision among the inspected, and the base rate of
+    all inspected establishments for comparison."""
+    joined = _join_outcomes(ranking, outcomes)
+    n = len(joined)
+    inspected_all = joined["failed"].notna()
+    base_rate = float(joined.loc[inspected_all, "failed"].mean()) if inspected_all.any() else None
+    cuts = [(f"{k:g}_pct", max(1, math.ceil(n * k / 100))) for k in top_k_percent]
+    cuts.append(("capacity", min(capacity, n)))
+    rows = []
+    for name, size in cuts:
+        top = joined.nsmallest(size, "rank_abs") if n else joined
+        inspected = top["failed"].notna()
+        failed = int(top.loc[inspected, "failed"].sum())
+        rows.append(
+            {
+                "cut": name,
+                "ranked": int(len(top)),
+                "inspected": int(inspected.sum()),
+                "failed": failed,
+                "precision": round(failed / inspected.sum(), 6) if inspected.any() else None,
+                "base_rate": None if base_rate is None else round(base_rate, 6),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def fail_rate_by_decile(ranking: pd.DataFrame, outcomes: pd.DataFrame) -> pd.DataFrame:
+    """Fail rate of the inspected establishments by rank decile (1 = the top tenth)."""
+    joined = _join_outcomes(ranking, outcomes)
+    if joined.empty:
+        return pd.DataFrame(columns=["decile", "inspected", "fail_rate"])
+    joined["decile"] = np.ceil(joined["rank_abs"].rank(method="first") * 10 / len(joined)).astype(
+        int
+    )
+    grouped = joined.dropna(subset=["failed"]).groupby("decile")["failed"]
+    return pd.DataFrame(
+        {"inspected": grouped.size(), "fail_rate": grouped.mean().round(6)}
+    ).reset_index()

@@ -1,0 +1,138 @@
+"""Drift statistics on constructed distributions with known values, and realised performance on a
+hand-made schedule with late labels."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ml import monitoring
+from ml.monitoring import DriftThresholds, Thresholds
+
+# shares 0.5/0.5 against 0.9/0.1: 0.4 ln(1.8) + 0.4 ln(5)
+PSI_HALF_VS_NINETY = 0.4 * math.log(1.8) + 0.4 * math.log(5)
+
+
+def test_psi_from_shares_matches_the_formula() -> None:
+    assert monitoring.psi_from_shares(np.array([50, 50]), np.array([90, 10])) == pytest.approx(
+        PSI_HALF_VS_NINETY
+    )
+    assert monitoring.psi_from_shares(np.array([3, 7]), np.array([30, 70])) == pytest.approx(0)
+
+
+def test_psi_numeric_bins_on_the_reference_quantiles() -> None:
+    reference = pd.Series(np.arange(1000, dtype=float))  # median 499.5: two bins of 500
+    current = pd.Series([*np.arange(900) % 500, *(500 + np.arange(100))], dtype=float)
+    assert monitoring.psi_numeric(reference, current, bins=2) == pytest.approx(PSI_HALF_VS_NINETY)
+    assert monitoring.psi_numeric(reference, reference.sample(frac=1, random_state=1)) == 0
+
+
+def test_psi_numeric_is_finite_when_a_bin_empties_and_ignores_missing_values() -> None:
+    reference = pd.Series(np.arange(100, dtype=float))
+    current = pd.Series([5.0] * 50 + [None] * 50)
+    value = monitoring.psi_numeric(reference, current)
+    assert math.isfinite(value) and value > 1
+    assert math.isnan(monitoring.psi_numeric(reference, pd.Series([None], dtype=float)))
+
+
+def test_categorical_psi_and_js_distance() -> None:
+    same = pd.Series(["a", "b"] * 50)
+    assert monitoring.psi_categorical(same, same) == pytest.approx(0)
+    assert monitoring.js_distance(same, same) == pytest.approx(0)
+    shifted = pd.Series(["a"] * 90 + ["b"] * 10)
+    assert monitoring.psi_categorical(same, shifted) == pytest.approx(PSI_HALF_VS_NINETY)
+    # disjoint categories are as far apart as base-2 JS distance goes
+    assert monitoring.js_distance(pd.Series(["a"] * 5), pd.Series(["b"] * 5)) == pytest.approx(1)
+    # a category new in the current data counts, with the empty-bin share on the reference side
+    assert monitoring.psi_categorical(same, pd.Series(["a", "b", "c"] * 10)) > 0.25
+
+
+def test_ks_statistic() -> None:
+    statistic, pvalue = monitoring.ks_statistic(pd.Series([1, 2, 3]), pd.Series([4, 5, 6]))
+    assert statistic == pytest.approx(1.0)
+    assert pvalue < 0.2
+    rng = np.random.default_rng(7)
+    sample = pd.Series(rng.normal(size=2000))
+    assert monitoring.ks_statistic(sample, sample)[0] == pytest.approx(0)
+    shifted = monitoring.ks_statistic(sample, sample + 1)[0]
+    assert 0.3 < shifted < 0.45  # the N(0,1)/N(1,1) CDF gap is 2*Phi(0.5)-1 = 0.383
+
+
+def test_thresholds_grade_values() -> None:
+    levels = Thresholds(0.1, 0.25)
+    assert [levels.status(v) for v in (0.05, 0.1, 0.3, float("nan"), None)] == [
+        "ok",
+        "warn",
+        "alert",
+        "unknown",
+        "unknown",
+    ]
+
+
+def test_feature_drift_reports_every_statistic_of_every_feature() -> None:
+    reference = pd.DataFrame({"x": np.arange(100.0), "kind": ["a", "b"] * 50})
+    current = pd.DataFrame({"x": np.arange(100.0) + 80, "kind": ["a"] * 100})
+    current.loc[:19, "x"] = None
+    drift = monitoring.feature_drift(
+        reference, current, ["x"], ["kind"], DriftThresholds(), "training"
+    )
+    got = {(r.feature, r.statistic): r.status for r in drift.itertuples()}
+    assert got == {
+        ("x", "psi"): "alert",
+        ("x", "ks"): "alert",
+        ("kind", "psi"): "alert",
+        ("kind", "js_distance"): "alert",
+        ("x", "missing_change"): "alert",  # 0% -> 20% missing
+        ("kind", "missing_change"): "ok",
+    }
+    assert set(drift["comparison"]) == {"training"}
+
+
+def _ranking(n: int) -> pd.DataFrame:
+    return pd.DataFrame(
+        {"establishment_id": [f"e{i}" for i in range(1, n + 1)], "rank_abs": range(1, n + 1)}
+    )
+
+
+def test_realised_precision_counts_only_the_inspected() -> None:
+    ranking = _ranking(20)
+    # Labels arrive late and partially: 6 of the 20 are inspected yet, 3 of them in the top 10%.
+    outcomes = pd.DataFrame(
+        {
+            "establishment_id": ["e1", "e2", "e1", "e3", "e15", "e18", "e20"],
+            "failed": [1, 0, 0, 1, 1, 0, 0],  # e1's second inspection is not its first
+        }
+    )
+    perf = monitoring.realised_performance(ranking, outcomes, [10, 50], capacity=3).set_index("cut")
+    assert perf.loc["10_pct"].to_dict() == {
+        "ranked": 2,
+        "inspected": 2,
+        "failed": 1,
+        "precision": 0.5,
+        "base_rate": pytest.approx(3 / 6),
+    }
+    assert perf.loc["capacity", "inspected"] == 3 and perf.loc[
+        "capacity", "precision"
+    ] == pytest.approx(2 / 3)
+    assert perf.loc["50_pct", "ranked"] == 10 and perf.loc["50_pct", "inspected"] == 3
+
+
+def test_realised_precision_before_any_label_is_unknown() -> None:
+    perf = monitoring.realised_performance(
+        _ranking(5), pd.DataFrame(columns=["establishment_id", "failed"]), [10], capacity=2
+    )
+    assert perf["inspected"].tolist() == [0, 0]
+    assert perf["precision"].isna().all() and perf["base_rate"].isna().all()
+
+
+def test_fail_rate_by_decile() -> None:
+    outcomes = pd.DataFrame(
+        {"establishment_id": [f"e{i}" for i in range(1, 21)], "failed": [1] * 4 + [0] * 16}
+    )
+    deciles = monitoring.fail_rate_by_decile(_ranking(20), outcomes).set_index("decile")
+    assert deciles.loc[1, "fail_rate"] == 1 and deciles.loc[2, "fail_rate"] == 1
+    assert deciles.loc[3:, "fail_rate"].eq(0).all()
+    assert deciles["inspected"].sum() == 20
