@@ -72,7 +72,7 @@ def run_demo(burners: int) -> dict[str, object]:
                 subprocess.run(
                     [CANVASS, *stop], cwd=ROOT, env=env, capture_output=True, check=False
                 )
-        tail = (done.stdout + done.stderr).strip().splitlines()[-5:]
+        tail = (done.stdout.strip() or done.stderr.strip()).splitlines()[-5:]
         return {
             "burners": burners,
             "seconds": round(took, 1),
