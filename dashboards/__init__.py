@@ -13,10 +13,13 @@ log = logging.getLogger(__name__)
 
 RANKING_APP_DIR = Path(__file__).resolve().parent / "ranking"
 RANKING_PATH = "/ranking"
+MONITORING_APP_DIR = Path(__file__).resolve().parent / "monitoring"
+MONITORING_PATH = "/monitoring"
 
 
 def make_server(port: int = 5006, address: str = "127.0.0.1", **kwargs: object) -> Server:
-    """A Bokeh server for the ranking app at `/ranking` (`/` redirects there), not yet started.
+    """A Bokeh server for the ranking app at `/ranking` and the monitoring app at
+    `/monitoring` (`/` lists both), not yet started.
 
     Only pages served from `localhost:port` or `127.0.0.1:port` may open its websocket.
     """
@@ -24,9 +27,11 @@ def make_server(port: int = 5006, address: str = "127.0.0.1", **kwargs: object) 
     from bokeh.application.handlers.directory import DirectoryHandler
     from bokeh.server.server import Server
 
-    application = Application(DirectoryHandler(filename=str(RANKING_APP_DIR)))
     return Server(
-        {RANKING_PATH: application},
+        {
+            RANKING_PATH: Application(DirectoryHandler(filename=str(RANKING_APP_DIR))),
+            MONITORING_PATH: Application(DirectoryHandler(filename=str(MONITORING_APP_DIR))),
+        },
         port=port,
         address=address,
         allow_websocket_origin=[f"localhost:{port}", f"127.0.0.1:{port}"],
@@ -39,7 +44,9 @@ def serve(port: int = 5006, address: str = "127.0.0.1", show: bool = False) -> N
     server = make_server(port=port, address=address)
     server.start()
     url = f"http://{address}:{server.port}{RANKING_PATH}"
-    log.info("ranking dashboard at %s", url)
+    log.info(
+        "ranking dashboard at %s, monitoring at %s", url, url.replace(RANKING_PATH, MONITORING_PATH)
+    )
     if show:
         server.io_loop.add_callback(server.show, RANKING_PATH)
     try:

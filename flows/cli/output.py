@@ -118,6 +118,9 @@ def print_summary(result: dict[str, Any], seconds: float) -> None:
     where.add_column("command")
     where.add_column("address")
     where.add_row("Dashboard", "canvass dashboard", f"http://127.0.0.1:{DASHBOARD_PORT}/ranking")
+    where.add_row(
+        "Monitoring", "canvass dashboard", f"http://127.0.0.1:{DASHBOARD_PORT}/monitoring"
+    )
     where.add_row("REST API", "canvass api", f"http://127.0.0.1:{API_PORT}/docs")
     where.add_row("dbt docs (lineage)", "canvass docs", f"http://127.0.0.1:{DOCS_PORT}")
     where.add_row(

@@ -64,3 +64,25 @@ def test_the_ranked_table_shows_the_top_establishment(dashboard_url: str, tmp_pa
             browser.close()
     assert screenshot.stat().st_size > 10_000
     assert screenshot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_monitoring_page_shows_the_board_drift_and_precision(
+    dashboard_url: str, tmp_path: Path
+) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1300, "height": 1400})
+            page.goto(dashboard_url.replace("/ranking", "/monitoring"))
+            expect(page.get_by_text("is the product healthy?")).to_be_visible(timeout=30_000)
+            expect(page.get_by_text("1 breached")).to_be_visible()
+            expect(page.get_by_text("freshness.newest_inspection")).to_be_visible()
+            expect(page.get_by_text("prior_fails").first).to_be_visible()
+            expect(page.locator("canvas").first).to_be_visible()  # the precision chart drew
+            screenshot = tmp_path / "monitoring.png"
+            page.screenshot(path=str(screenshot), full_page=True)
+        finally:
+            browser.close()
+    assert screenshot.stat().st_size > 10_000

@@ -15,7 +15,8 @@ ROOT = Path(__file__).resolve().parents[2]
 RELATION = re.compile(r"\b(?:from|join)\s+([a-z_]+)\.([a-z_][a-z0-9_]*)", re.IGNORECASE)
 APPS = {
     "canvass_api": [ROOT / "api"],
-    "ranking_dashboard": [ROOT / "dashboards"],
+    "ranking_dashboard": [ROOT / "dashboards" / "ranking"],
+    "monitoring_dashboard": [ROOT / "dashboards" / "monitoring"],
 }
 
 
