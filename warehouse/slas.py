@@ -62,6 +62,7 @@ _SHAPE: dict[str, dict[str, tuple[str, str, bool]]] = {
     "quality": {
         "rejected_share": ("at_most", "share", True),
         "dbt_failures": ("at_most", "count", True),
+        "weekly_rows": ("max_deviations", "deviations", True),
     },
 }
 FLOWS = ("pipeline", "ingest", "transform", "train", "score", "monitor")
@@ -102,13 +103,20 @@ def parse_slas(data: Any) -> list[Sla]:
             key, unit, upper = _SHAPE[kind][name]
             if not isinstance(spec, dict) or key not in spec:
                 raise SlaConfigError(f"{kind}.{name}: expected {{{key}: number}}")
-            extra = set(spec) - {key, "last_runs"}
+            extra = set(spec) - {key, "last_runs", "trailing_weeks"}
             if extra:
                 raise SlaConfigError(f"{kind}.{name}: unknown key(s) {', '.join(sorted(extra))}")
             threshold = _number(spec[key], f"{kind}.{name}.{key}")
             if unit == "share" and threshold > 1:
                 raise SlaConfigError(f"{kind}.{name}.{key}: a share lies in [0, 1]")
-            window = int(_number(spec.get("last_runs", 0), f"{kind}.{name}.last_runs"))
+            window = int(
+                _number(
+                    spec.get(
+                        "last_runs", spec.get("trailing_weeks", 8 if name == "weekly_rows" else 0)
+                    ),
+                    f"{kind}.{name}.{'trailing_weeks' if name == 'weekly_rows' else 'last_runs'}",
+                )
+            )
             if kind == "success_rate" and window < 1:
                 raise SlaConfigError(f"{kind}.{name}: needs last_runs >= 1")
             slas.append(Sla(f"{kind}.{name}", kind, threshold, unit, upper, window))
@@ -183,6 +191,33 @@ def _measure(conn: psycopg.Connection, sla: Sla, clock: datetime) -> tuple[float
         if row is None:
             return None, ""
         return row[0] / row[1], f"{row[0]:,} of {row[1]:,} rows of batch {str(row[2])[:8]}"
+    if sla.name == "quality.weekly_rows":
+        # inspections dated in the newest complete week before the clock, against the trailing
+        # weeks before it: how many standard deviations from their mean
+        rows = conn.execute(
+            """
+            with weeks as (
+                select generate_series(1, %(weeks)s + 1) as back
+            )
+            select weeks.back, count(inspections.inspection_id)
+            from weeks
+            left join raw.food_inspections as inspections
+                on inspections.inspection_date >= date_trunc('week', %(clock)s::date)::date
+                    - 7 * weeks.back
+                and inspections.inspection_date < date_trunc('week', %(clock)s::date)::date
+                    - 7 * (weeks.back - 1)
+            group by weeks.back
+            order by weeks.back
+            """,
+            {"weeks": sla.window, "clock": clock},
+        ).fetchall()
+        newest, trailing = rows[0][1], [n for _, n in rows[1:]]
+        if not any(trailing):
+            return None, ""
+        mean = sum(trailing) / len(trailing)
+        spread = (sum((n - mean) ** 2 for n in trailing) / max(len(trailing) - 1, 1)) ** 0.5
+        deviations = abs(newest - mean) / max(spread, 1.0)
+        return deviations, f"{newest:,} inspections last week; {mean:,.0f} a week before"
     if sla.name == "quality.dbt_failures":
         row = one(
             "select count(*) filter (where results.status in ('error', 'fail')), "

@@ -58,6 +58,8 @@ def _in_unit(value: float | None, unit: str) -> str:
         return f"{value:.1f} days"
     if unit == "share":
         return f"{value:.1%}"
+    if unit == "deviations":
+        return f"{value:.1f} sd"
     return f"{value:g}"
 
 

@@ -103,6 +103,32 @@ def test_ages_grow_with_the_clock(history: str) -> None:
     assert _result(history, spec, CLOCK + timedelta(days=30)).status == "breach"
 
 
+@pytest.mark.parametrize(("last_week", "status"), [(11, "ok"), (40, "breach"), (0, "breach")])
+def test_a_week_of_unusual_volume_is_flagged(warehouse_url: str, last_week: int, status: str) -> None:
+    """Eight weeks of 9-11 inspections, then one of `last_week`: deviations from their mean."""
+    monday = date(2024, 3, 4)  # the clock's week starts here; the newest complete week before
+    counts = [9, 11, 10, 10, 9, 11, 10, 10]
+    with sandbox(warehouse_url, "canvass_monitor_volume") as url:
+        with psycopg.connect(url) as conn:
+            batch = uuid.uuid4()
+            rows, next_id = [], 1
+            for back, n in enumerate([last_week, *counts], start=1):
+                for _ in range(n):
+                    rows.append((next_id, monday - timedelta(days=7 * back - 2), batch))
+                    next_id += 1
+            with conn.cursor() as cur:
+                cur.executemany(
+                    "insert into raw.food_inspections (inspection_id, inspection_date, batch_id) "
+                    "values (%s, %s, %s)",
+                    rows,
+                )
+            conn.commit()
+        spec = {"quality": {"weekly_rows": {"max_deviations": 3, "trailing_weeks": 8}}}
+        result = _result(url, spec, datetime(2024, 3, 6, tzinfo=UTC))
+    assert result.status == status, result
+    assert f"{last_week:,} inspections last week" in result.detail
+
+
 def test_nothing_recorded_is_unknown_not_a_pass(warehouse_url: str) -> None:
     with sandbox(warehouse_url, "canvass_monitor_empty") as url:
         result = _result(url, {"staleness": {"newest_scores": {"max_age_days": 8}}})
