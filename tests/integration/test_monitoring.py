@@ -104,7 +104,9 @@ def test_ages_grow_with_the_clock(history: str) -> None:
 
 
 @pytest.mark.parametrize(("last_week", "status"), [(11, "ok"), (40, "breach"), (0, "breach")])
-def test_a_week_of_unusual_volume_is_flagged(warehouse_url: str, last_week: int, status: str) -> None:
+def test_a_week_of_unusual_volume_is_flagged(
+    warehouse_url: str, last_week: int, status: str
+) -> None:
     """Eight weeks of 9-11 inspections, then one of `last_week`: deviations from their mean."""
     monday = date(2024, 3, 4)  # the clock's week starts here; the newest complete week before
     counts = [9, 11, 10, 10, 9, 11, 10, 10]
