@@ -16,6 +16,7 @@ from typing import Any
 
 import pandas as pd
 from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NONE
 
 from flows.tracking import tracked_run
@@ -207,5 +208,11 @@ def train(
         summary["models_reused"],
         deployed.model_id[:12],
         summary["report"],
+    )
+    create_table_artifact(
+        key="canvass-leaderboard",
+        table=summary.get("leaderboard", []),
+        description=f"Models and baselines averaged over the test windows; deployed "
+        f"{deployed.model_id[:12]} ({summary.get('selection_reason', '')})",
     )
     return summary

@@ -208,3 +208,12 @@ def test_the_monitor_stage_watched_the_scoring_run(first_run: dict, db: psycopg.
     assert any(c.startswith("feature__") for c in archived.columns)
     again = archives.archived_ranking(db, scored["model_id"], scored["as_of_date"])
     assert again is not None and again.equals(archived)
+
+
+def test_prefect_shows_the_leaderboard_and_the_monitor_board(first_run: dict) -> None:
+    """What the Prefect UI's Artifacts page shows: the train flow's leaderboard and the monitor's
+    SLA board with its drift summary."""
+    artifacts = {a["key"]: a for a in _prefect_api("artifacts/filter") if a.get("key")}
+    assert {"canvass-leaderboard", "canvass-monitor"} <= set(artifacts)
+    assert "freshness.newest_inspection" in artifacts["canvass-monitor"]["data"]
+    assert "random" in str(artifacts["canvass-leaderboard"]["data"])  # the baselines are in it
