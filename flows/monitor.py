@@ -73,6 +73,10 @@ def watch_model(run_id: str, experiment: str, as_of: date | None) -> dict[str, A
                 conn, run, list(config.top_k_percent), config.daily_capacity, until=as_of
             )
             observe.write_performance(conn, monitor_run, run, perf)
+            archived = archives.archived_ranking(conn, run.model_id, run.as_of_date)
+            if archived is not None and perf["inspected"].max() > 0:
+                audited = observe.fairness(conn, run, config.bias, archived, until=as_of)
+                observe.write_fairness(conn, monitor_run, run, audited)
 
     # The run's alerts are those against the previous run (the same population, a week apart);
     # against the training rows, features of time since an event differ by construction (rows at

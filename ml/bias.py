@@ -60,20 +60,22 @@ def audit(
     score_column: str = "score",
     label_column: str = "label",
     id_column: str = "inspection_id",
+    flagged_column: str | None = None,
 ) -> pd.DataFrame:
-    """Aequitas audit of one scored window; a long frame with AUDIT_COLUMNS, one row per group and metric."""
+    """Aequitas audit of one scored window; a long frame with AUDIT_COLUMNS, one row per group and metric.
+
+    The list is the frame's top k%, unless `flagged_column` (0/1) says who was on it: the monitor
+    audits the inspected part of a past ranking, whose list was cut on the whole ranking."""
     from aequitas import Audit  # imported here: aequitas is heavy and only the audit needs it
 
     if frame.empty:
         return pd.DataFrame(columns=AUDIT_COLUMNS)
-    ranks = rank_order(frame[score_column].to_numpy(), frame[id_column].to_numpy())
-    n_top = k_rows(len(frame), bias.top_k_percent)
-    df = pd.DataFrame(
-        {
-            "score": (ranks <= n_top).astype(int),
-            "label": frame[label_column].astype(int).to_numpy(),
-        }
-    )
+    if flagged_column is None:
+        ranks = rank_order(frame[score_column].to_numpy(), frame[id_column].to_numpy())
+        flagged = (ranks <= k_rows(len(frame), bias.top_k_percent)).astype(int)
+    else:
+        flagged = frame[flagged_column].astype(int).to_numpy()
+    df = pd.DataFrame({"score": flagged, "label": frame[label_column].astype(int).to_numpy()})
     references: dict[str, str] = {}
     for attr in bias.attributes:
         grouped = group_attribute(

@@ -8,7 +8,7 @@ replaying history) gives the same tables.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -16,9 +16,11 @@ import pandas as pd
 import psycopg
 from psycopg import sql
 
+from ml import bias, monitoring, scoring
 from ml import features as catalogue
-from ml import monitoring, scoring
+from ml.config import BiasConfig
 from ml.frames import read_frame
+from ml.metrics import k_rows
 from ml.monitoring import DriftThresholds
 from ml.retraining import Decision
 
@@ -241,6 +243,58 @@ def write_performance(
         for r in found.itertuples()
     ]
     return _replace_rows(conn, "performance", run, [*PERFORMANCE_COLUMNS, "monitor_run_id"], rows)
+
+
+FAIRNESS_COLUMNS = [
+    "attribute_name",
+    "attribute_value",
+    "metric",
+    "group_size",
+    "value",
+    "reference_group",
+    "disparity",
+    "is_fair",
+]
+
+
+def fairness(
+    conn: psycopg.Connection,
+    run: ScoringRun,
+    config: BiasConfig,
+    ranking: pd.DataFrame,
+    until: date | None = None,
+) -> pd.DataFrame:
+    """The bias audit on what happened: the run's establishments inspected since (label: failed),
+    the list being the top k% of its whole ranking; attributes from the archived features."""
+    features = _features(ranking)
+    attributes = [a for a in config.attributes if a in features.columns]
+    flagged = ranking["rank_abs"] <= k_rows(len(ranking), config.top_k_percent)
+    frame = pd.concat(
+        [ranking[["establishment_id", "score"]], features[attributes]], axis=1
+    ).assign(flagged=flagged.astype(int), establishment_id=ranking["establishment_id"].astype(str))
+    outcomes = _outcomes(conn, run.as_of_date, until)
+    outcomes = outcomes.assign(establishment_id=outcomes["establishment_id"].astype(str))
+    inspected = frame.merge(outcomes[["establishment_id", "failed"]], on="establishment_id")
+    if inspected.empty or not attributes:
+        return pd.DataFrame(columns=FAIRNESS_COLUMNS)
+    audited = bias.audit(
+        inspected,
+        replace(config, attributes=tuple(attributes)),
+        label_column="failed",
+        id_column="establishment_id",
+        flagged_column="flagged",
+    )
+    return audited[FAIRNESS_COLUMNS]
+
+
+def write_fairness(
+    conn: psycopg.Connection, monitor_run_id: uuid.UUID, run: ScoringRun, found: pd.DataFrame
+) -> int:
+    rows = [
+        (*(_value(getattr(r, c)) for c in FAIRNESS_COLUMNS), monitor_run_id)
+        for r in found.itertuples()
+    ]
+    return _replace_rows(conn, "fairness", run, [*FAIRNESS_COLUMNS, "monitor_run_id"], rows)
 
 
 def retraining_inputs(conn: psycopg.Connection, as_of: date, gap_cut: str) -> dict[str, Any]:

@@ -135,10 +135,15 @@ def leaderboard(conn: psycopg.Connection, experiment_hash: str | None = None) ->
     top_k = config.get("bias", {}).get("top_k_percent", BiasConfig.top_k_percent)
     per_model = parity_frame(conn, experiment_hash, fairness_metric, threshold_name(top_k))
     parity = (
-        per_model.groupby("model_group_id")["parity_share"].mean().rename("parity_share")
-        if not per_model.empty
-        else pd.Series(name="parity_share", dtype=float)
-    ).reset_index()
+        per_model.groupby("model_group_id")["parity_share"]
+        .mean()
+        .rename("parity_share")
+        .reset_index()
+        if not per_model.empty  # no window had enough rows to audit: no parity to show
+        else pd.DataFrame(
+            {"model_group_id": pd.Series(dtype=str), "parity_share": pd.Series(dtype=float)}
+        )
+    )
     table = table.merge(parity, on="model_group_id", how="left")
     rules = read_frame(
         conn,

@@ -238,6 +238,13 @@ def test_select_deploy_score_and_report(ml_conn, frame, config, tmp_path: Path) 
     assert summary["selection_reason"].startswith(f"{primary.rule}: ")
     assert [r["algorithm"] for r in summary["leaderboard"]] == board["name"].tolist()
 
+    # Windows too small to audit leave no bias rows: the leaderboard shows no parity, not a
+    # KeyError (a replay's early weeks met this).
+    with ml_conn.transaction(force_rollback=True):
+        ml_conn.execute("delete from ml.bias_audits")
+        unaudited = report.leaderboard(ml_conn, experiment_hash)
+    assert len(unaudited) == len(board) and unaudited["parity_share"].isna().all()
+
 
 def test_no_deployed_model_is_a_clear_error(warehouse_url: str, frame, tmp_path: Path) -> None:
     with _fresh_database(warehouse_url) as conn:  # a fresh registry: nothing deployed

@@ -96,3 +96,15 @@ def test_the_audit_breaks_ties_at_the_cut_by_inspection_id() -> None:
     )
     assert _row(result, "a", "fnr")["predicted_pos"] == 15
     assert _row(result, "b", "fnr")["predicted_pos"] == 0
+
+
+def test_a_list_cut_elsewhere_is_audited_as_given() -> None:
+    """The monitor audits the inspected part of a past ranking whose list was cut on the whole
+    ranking: with `flagged_column` the audit takes who was on the list as given."""
+    config = BiasConfig(attributes=("facility_group",), top_k_percent=10, min_group_size=1)
+    frame = _case().assign(on_list=lambda f: (f["score"] > 0.5).astype(int))
+    assert audit(frame, config, flagged_column="on_list").equals(audit(frame, config))
+    # a list the top k% of this frame would not give: all of group b's fails flagged
+    frame.loc[(frame["facility_group"] == "b") & (frame["label"] == 1), "on_list"] = 1
+    fnr_b = _row(audit(frame, config, flagged_column="on_list"), "b", "fnr")
+    assert fnr_b["value"] == pytest.approx(0.0)
