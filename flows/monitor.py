@@ -27,8 +27,10 @@ from warehouse import archives, slas
 from warehouse.db import connect
 from warehouse.settings import get_settings
 
-# The monitoring layer: its staging views and the marts the API and dashboard read.
-MONITORING = "source:monitoring+"
+# The monitoring layer: its staging views and the marts the API and dashboard read, with the ml
+# staging views fct_realised_fairness reads (and the one their tests join), so the monitor
+# publishes even on a warehouse whose other layers were built before those views existed.
+MONITORING = "source:monitoring+ stg_ml__models stg_ml__model_groups stg_ml__bias_audits"
 
 
 def default_slas() -> Path:
