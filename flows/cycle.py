@@ -15,7 +15,6 @@ idempotent, models reused, monitoring replaced per scoring run).
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from prefect import flow, get_run_logger, task
@@ -23,16 +22,11 @@ from prefect import flow, get_run_logger, task
 from flows.ingest import SOCRATA_URL, WEEKLY_CRON, ingest, previous_week
 from flows.monitor import MONITORING, monitor
 from flows.score import score
-from flows.train import train
+from flows.train import default_experiment, train
 from flows.transform import DELIVERY, transform
 from ml import observe, retraining
 from ml.config import load_experiment
 from warehouse.db import connect
-from warehouse.settings import get_settings
-
-
-def default_experiment() -> Path:
-    return get_settings().project_dir / "experiments" / "canvass.yaml"
 
 
 @task

@@ -11,6 +11,7 @@ shown as a Prefect artifact, and POSTed as JSON to `CANVASS_ALERT_WEBHOOK` when 
 from __future__ import annotations
 
 import os
+import uuid
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 
 from flows.tracking import tracked_run
+from flows.train import default_experiment
 from flows.transform import transform
 from ml import observe
 from ml.config import load_experiment
@@ -37,10 +39,6 @@ def default_slas() -> Path:
     return get_settings().project_dir / "slas.yml"
 
 
-def default_experiment() -> Path:
-    return get_settings().project_dir / "experiments" / "canvass.yaml"
-
-
 def clock_for(as_of: date | None) -> datetime:
     """The monitor's clock: midnight UTC of `as_of` (a replay's week), else now."""
     return datetime.combine(as_of, time(), UTC) if as_of else datetime.now(UTC)
@@ -49,8 +47,6 @@ def clock_for(as_of: date | None) -> datetime:
 @task
 def watch_model(run_id: str, experiment: str, as_of: date | None) -> dict[str, Any]:
     """Drift of the newest scoring run, and realised performance of every run so far."""
-    import uuid
-
     config = load_experiment(experiment)
     monitor_run = uuid.UUID(run_id)
     with connect(autocommit=True) as conn:
@@ -106,8 +102,6 @@ def watch_model(run_id: str, experiment: str, as_of: date | None) -> dict[str, A
 
 @task
 def check_slas(run_id: str, sla_file: str, as_of: date | None) -> list[slas.SlaResult]:
-    import uuid
-
     declared = slas.load_slas(sla_file)
     clock = clock_for(as_of)
     with connect(autocommit=True) as conn:

@@ -14,15 +14,11 @@ from flows.monitor import monitor
 from flows.score import score
 from flows.sources.demo import DEMO_ESTABLISHMENTS, DEMO_SEED
 from flows.tracking import tracked_run
-from flows.train import train
+from flows.train import default_experiment, train
 from flows.transform import transform
 from warehouse.db import connect
 from warehouse.migrate import migrate
 from warehouse.settings import get_settings
-
-
-def default_experiment() -> Path:
-    return get_settings().project_dir / "experiments" / "canvass.yaml"
 
 
 @flow(name="pipeline")

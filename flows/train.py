@@ -30,6 +30,11 @@ from warehouse.runs import git_commit
 from warehouse.settings import get_settings
 
 
+def default_experiment() -> Path:
+    """The experiment every flow runs unless told otherwise: experiments/canvass.yaml."""
+    return get_settings().project_dir / "experiments" / "canvass.yaml"
+
+
 @task(cache_policy=NONE)
 def load_config(experiment: str, profile: str | None) -> ExperimentConfig:
     """Read and validate the experiment file whole, before any work starts."""

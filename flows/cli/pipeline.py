@@ -152,7 +152,7 @@ def train(
     """Train the model grid with temporal cross-validation, audit, select and deploy."""
     cutoff = parse_date(until)
     prepare_flows()
-    from flows.pipeline import default_experiment
+    from flows.train import default_experiment
     from flows.train import train as train_flow
 
     result = train_flow(
