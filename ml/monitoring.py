@@ -4,8 +4,13 @@ Drift compares a feature's values now (the scoring cohort) with a reference (the
 or the previous scoring run's cohort):
 
 - numeric features: PSI over the reference's deciles (`psi_bins` quantile bins of the reference,
-  open at both ends, so every value of either side falls in a bin; repeated quantiles merge) and
-  the two-sample Kolmogorov–Smirnov statistic (`scipy.stats.ks_2samp`);
+  open at both ends, so every value of either side falls in a bin; repeated quantiles merge; each
+  edge moved to the midpoint between the reference's distinct values around it, so no reference
+  value sits on an edge: a group rate of 0.231 that becomes 0.230 next week stays in its bin) and
+  the two-sample Kolmogorov–Smirnov statistic (`scipy.stats.ks_2samp`), except where one value
+  holds at least the KS warn level of the reference: moving that value by any amount would trip
+  KS on its own (the area rates carry one value per facility group), so KS is reported as not
+  computed and PSI speaks for the feature;
 - text features: PSI over the categories of both sides, and the Jensen–Shannon distance
   (`scipy.spatial.distance.jensenshannon`, base 2, so it lies in [0, 1]);
 - every feature: the share of missing values, and its change.
@@ -70,9 +75,20 @@ def psi_from_shares(expected: np.ndarray, actual: np.ndarray) -> float:
 
 
 def quantile_edges(reference: np.ndarray, bins: int) -> np.ndarray:
-    """Inner bin edges at the reference's quantiles (repeated edges merged)."""
-    inner = np.quantile(reference, np.linspace(0, 1, bins + 1)[1:-1])
-    return np.unique(inner)
+    """Inner bin edges at the reference's quantiles (repeated edges merged), each moved to the
+    midpoint between the distinct reference values either side of it."""
+    inner = np.unique(np.quantile(reference, np.linspace(0, 1, bins + 1)[1:-1]))
+    distinct = np.unique(reference)
+    above = np.searchsorted(distinct, inner, side="left")  # first distinct value >= the edge
+    keep = above > 0  # an edge at the minimum separates nothing
+    above = above[keep]
+    return np.unique((distinct[above - 1] + distinct[np.minimum(above, len(distinct) - 1)]) / 2)
+
+
+def largest_value_share(values: pd.Series) -> float:
+    """The share of the non-missing values held by the most common one."""
+    present = pd.to_numeric(values, errors="coerce").dropna()
+    return float(present.value_counts(normalize=True).iloc[0]) if len(present) else float("nan")
 
 
 def psi_numeric(reference: pd.Series, current: pd.Series, bins: int = 10) -> float:
@@ -156,6 +172,16 @@ def feature_drift(
     for feature in numeric:
         ref, cur = reference[feature], current[feature]
         add(feature, "psi", psi_numeric(ref, cur, thresholds.psi_bins), thresholds.psi)
+        tied = largest_value_share(ref)
+        if tied >= thresholds.ks.warn:
+            add(
+                feature,
+                "ks",
+                float("nan"),
+                thresholds.ks,
+                f"not computed: one value holds {tied:.0%} of the reference",
+            )
+            continue
         ks, pvalue = ks_statistic(ref, cur)
         add(feature, "ks", ks, thresholds.ks, "" if math.isnan(pvalue) else f"p={pvalue:.3g}")
     for feature in categorical:

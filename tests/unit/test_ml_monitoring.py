@@ -38,6 +38,37 @@ def test_psi_numeric_is_finite_when_a_bin_empties_and_ignores_missing_values() -
     assert math.isnan(monitoring.psi_numeric(reference, pd.Series([None], dtype=float)))
 
 
+def test_psi_edges_sit_between_distinct_values_so_a_group_rate_nudge_is_not_drift() -> None:
+    # One rate per facility group, each establishment carrying its group's value (the area rates).
+    groups = np.repeat([0.18, 0.23, 0.31], [300, 600, 100])
+    edges = monitoring.quantile_edges(groups, 10)
+    assert not set(np.round(edges, 9)) & {0.18, 0.23, 0.31}
+    assert edges.tolist() == pytest.approx([0.205, 0.27])
+    nudged = pd.Series(groups - 0.001)  # next week every rate moved by a tenth of a point
+    assert monitoring.psi_numeric(pd.Series(groups), nudged) == pytest.approx(0)
+    # counts: the edge between 0 and 1 failure is 0.5
+    assert monitoring.quantile_edges(np.array([0, 0, 0, 1, 1, 2, 3.0]), 2).tolist() == [0.5]
+    # a real move of the group mix still shows
+    remixed = pd.Series(np.repeat([0.18, 0.23, 0.31], [100, 300, 600]))
+    assert monitoring.psi_numeric(pd.Series(groups), remixed) > 0.25
+
+
+def test_ks_is_not_computed_where_one_value_holds_the_reference() -> None:
+    groups = pd.Series(np.repeat([0.18, 0.23], [300, 700]))
+    drift = monitoring.feature_drift(
+        pd.DataFrame({"rate": groups}),
+        pd.DataFrame({"rate": groups + 0.001}),
+        ["rate"],
+        [],
+        DriftThresholds(),
+        "previous_run",
+    ).set_index("statistic")
+    assert drift.loc["ks", "status"] == "unknown"
+    assert drift.loc["ks", "detail"] == "not computed: one value holds 70% of the reference"
+    assert drift.loc["psi", "status"] == "ok"
+    assert monitoring.largest_value_share(pd.Series([1.0, 1.0, 2.0, None])) == pytest.approx(2 / 3)
+
+
 def test_categorical_psi_and_js_distance() -> None:
     same = pd.Series(["a", "b"] * 50)
     assert monitoring.psi_categorical(same, same) == pytest.approx(0)
