@@ -159,8 +159,12 @@ PERFORMANCE = """
         performance.establishments_inspected,
         performance.establishments_failed,
         performance.realised_precision,
-        performance.expected_precision,
+        performance.promised_precision,
         performance.precision_gap,
+        performance.expected_precision,
+        performance.expected_precision_inspected,
+        performance.estimate_gap,
+        performance.estimate_status,
         performance.base_rate,
         performance.share_inspected,
         performance.labels_through

@@ -153,7 +153,8 @@ class DriftReport(BaseModel):
 
 
 class PerformanceCut(BaseModel):
-    """Realised against expected precision of one cut of one scoring run's ranking."""
+    """Realised precision of one cut of one scoring run's ranking, against what cross-validation
+    promised and what the model's calibrated probabilities let us expect."""
 
     model_config = ConfigDict(protected_namespaces=())
 
@@ -164,10 +165,25 @@ class PerformanceCut(BaseModel):
     inspected: int = Field(description="How many of the ranked have been inspected since.")
     failed: int
     realised_precision: float | None = Field(description="failed / inspected; null before any.")
-    expected_precision: float | None = Field(
+    promised_precision: float | None = Field(
         description="The mean test-window precision cross-validation measured for the model."
     )
-    precision_gap: float | None
+    precision_gap: float | None = Field(description="realised_precision - promised_precision.")
+    expected_precision: float | None = Field(
+        description="Expected before any label (CBPE): the mean calibrated probability of "
+        "failing of the cut's establishments; null for a model without calibration."
+    )
+    expected_precision_inspected: float | None = Field(
+        description="The same over the cut's inspected establishments: what realised_precision "
+        "is compared with."
+    )
+    estimate_gap: float | None = Field(
+        description="realised_precision - expected_precision_inspected."
+    )
+    estimate_status: str = Field(
+        description="The estimate gap graded by the experiment's monitoring.estimate_gap: ok, "
+        "warn, alert, or unknown until enough of the cut is inspected."
+    )
     base_rate: float | None = Field(
         description="Fail rate of every inspected ranked establishment."
     )

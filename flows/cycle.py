@@ -42,6 +42,8 @@ def decide(as_of: date, experiment: str, quick: bool) -> dict[str, Any]:
             inputs["drift_alerts"],
             inputs["precision_gap"],
             inputs["inspected"],
+            inputs["estimate_gap"],
+            inputs["estimate_alert"],
         )
         observe.write_decision(conn, as_of, inputs["deployed_model_id"], decision)
     get_run_logger().info(

@@ -1,8 +1,9 @@
 """Flow `monitor`: the product watching itself after every scoring run.
 
 For the newest scoring run: drift of the deployed model's inputs and score against its training
-rows and the previous run (`ml.observe.drift`); for every scoring run: realised precision so far
-beside what cross-validation promised (`ml.observe.performance`); then the SLAs of `slas.yml`
+rows and the previous run (`ml.observe.drift`); for every scoring run with labels new since it was
+last monitored: realised precision so far beside what cross-validation promised and what the
+calibrated probabilities expected (`ml.observe.performance`), and the bias audit on its outcomes; then the SLAs of `slas.yml`
 (`warehouse.slas`). Results go to the `monitoring` schema, idempotently per scoring run and per
 monitor run; the delivery marts over them are rebuilt. A breach is logged as a Prefect warning,
 shown as a Prefect artifact, and POSTed as JSON to `CANVASS_ALERT_WEBHOOK` when it is set.
@@ -63,12 +64,24 @@ def watch_model(run_id: str, experiment: str, as_of: date | None) -> dict[str, A
         ranking = archives.archived_ranking(conn, latest.model_id, latest.as_of_date)
         previous = archives.previous_archive(conn, latest.as_of_date)
         before = archives.archived_ranking(conn, *previous) if previous else None
-        found = observe.drift(conn, latest, config.monitoring, ranking, before)
+        found = observe.drift(
+            conn, latest, config.monitoring, ranking, before, previous[0] if previous else None
+        )
         observe.write_drift(conn, monitor_run, latest, found)
         runs = observe.scoring_runs(conn, as_of)
         for run in runs:
+            # A past run with no new label since it was last monitored has nothing new to say.
+            if run != latest and observe.monitored_labels(conn, run) == observe.labels_seen(
+                conn, run, as_of
+            ):
+                continue
             perf = observe.performance(
-                conn, run, list(config.top_k_percent), config.daily_capacity, until=as_of
+                conn,
+                run,
+                list(config.top_k_percent),
+                config.daily_capacity,
+                until=as_of,
+                thresholds=config.monitoring,
             )
             observe.write_performance(conn, monitor_run, run, perf)
             archived = archives.archived_ranking(conn, run.model_id, run.as_of_date)

@@ -155,6 +155,18 @@ def choose_and_deploy(
         deployed.spec.label(),
         "reused" if deployed.reused else "trained on all rows",
     )
+    c = deployed.calibration
+    if c is not None:
+        logger.info(
+            "calibrated (%s, on %d out-of-time rows): expected calibration error %.3f -> %.3f, "
+            "Brier %.3f -> %.3f",
+            c.method,
+            c.rows,
+            c.ece_before,
+            c.ece_after,
+            c.brier_before,
+            c.brier_after,
+        )
     return deployed
 
 

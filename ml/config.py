@@ -20,6 +20,7 @@ from typing import Any
 
 import yaml
 
+from ml import calibration
 from ml import features as catalogue
 from ml.monitoring import DriftThresholds, Thresholds
 from ml.retraining import RetrainingPolicy
@@ -403,13 +404,20 @@ _MONITORING_STATS = {
     "ks": "ks",
     "js_distance": "js",
     "missing_change": "missing",
+    "wasserstein": "wasserstein",
     "score_psi": "score_psi",
+    "estimate_gap": "estimate_gap",
 }
 
 
 def _monitoring(block: Any) -> DriftThresholds:
-    """`monitoring:` {statistic: {warn, alert}} and psi_bins, over DriftThresholds' defaults."""
-    m = _check_keys(block or {}, "monitoring", {*_MONITORING_STATS, "psi_bins"})
+    """`monitoring:` {statistic: {warn, alert}}, psi_bins, calibration and estimate_min_inspected,
+    over DriftThresholds' defaults."""
+    m = _check_keys(
+        block or {},
+        "monitoring",
+        {*_MONITORING_STATS, "psi_bins", "calibration", "estimate_min_inspected"},
+    )
     default = DriftThresholds()
     levels: dict[str, Any] = {}
     for key, attr in _MONITORING_STATS.items():
@@ -422,19 +430,45 @@ def _monitoring(block: Any) -> DriftThresholds:
             raise ConfigError(f"monitoring.{key}: alert ({alert}) is below warn ({warn})")
         levels[attr] = Thresholds(warn, alert)
     bins = _int(m.get("psi_bins", default.psi_bins), "monitoring.psi_bins", 2)
-    return replace(default, psi_bins=bins, **levels)
+    method = m.get("calibration", default.calibration)
+    if method not in calibration.METHODS:
+        raise ConfigError(
+            f"monitoring.calibration: {method!r} is not one of {', '.join(calibration.METHODS)}"
+        )
+    min_inspected = _int(
+        m.get("estimate_min_inspected", default.estimate_min_inspected),
+        "monitoring.estimate_min_inspected",
+        1,
+    )
+    return replace(
+        default,
+        psi_bins=bins,
+        calibration=method,
+        estimate_min_inspected=min_inspected,
+        **levels,
+    )
 
 
 def _retraining(block: Any, top_k_percent: tuple[float, ...]) -> RetrainingPolicy:
     r = _check_keys(
         block or {},
         "retraining",
-        {"max_model_age_days", "on_drift_alert", "max_precision_gap", "gap_cut", "min_inspected"},
+        {
+            "max_model_age_days",
+            "on_drift_alert",
+            "on_estimate_alert",
+            "max_precision_gap",
+            "gap_cut",
+            "min_inspected",
+        },
     )
     default = RetrainingPolicy()
     on_drift = r.get("on_drift_alert", default.on_drift_alert)
     if not isinstance(on_drift, bool):
         raise ConfigError("retraining.on_drift_alert: expected true or false")
+    on_estimate = r.get("on_estimate_alert", default.on_estimate_alert)
+    if not isinstance(on_estimate, bool):
+        raise ConfigError("retraining.on_estimate_alert: expected true or false")
     cuts = {f"{k:g}_pct" for k in top_k_percent} | {"capacity"}
     gap_cut = str(r.get("gap_cut", default.gap_cut))
     if gap_cut not in cuts:
@@ -448,6 +482,7 @@ def _retraining(block: Any, top_k_percent: tuple[float, ...]) -> RetrainingPolic
             1,
         ),
         on_drift_alert=on_drift,
+        on_estimate_alert=on_estimate,
         max_precision_gap=_num(
             r.get("max_precision_gap", default.max_precision_gap),
             "retraining.max_precision_gap",

@@ -2,21 +2,25 @@
 
 `choose()` reads an experiment's cross-validation evaluations and parity shares from the registry
 and applies the configured selection rules (`ml.selection`). `deploy()` retrains the primary rule's
-group on every labelled row (or reuses that model when it is stored already), records the selections
-and makes the model the deployed one. `choose_and_deploy()` does both; the train flow calls it.
+group on every labelled row (or reuses that model when it is stored already), calibrates it on the
+group's newest out-of-time window (`calibrate()`, `ml.calibration`), records the selections and
+makes the model the deployed one. `choose_and_deploy()` does both; the train flow calls it.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 import psycopg
 
-from ml import experiment, ids, registry, selection
+from ml import calibration, experiment, ids, registry, selection
 from ml.bias import threshold_name
 from ml.config import ExperimentConfig, GroupSpec
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -25,6 +29,7 @@ class Deployment:
     reused: bool
     spec: GroupSpec
     choices: tuple[selection.Choice, ...]
+    calibration: calibration.Calibration | None = None
 
     @property
     def primary(self) -> selection.Choice:
@@ -85,6 +90,14 @@ def deploy(
         git_commit=git_commit,
     )
     registry.prune_experiment(conn, experiment_hash, [model_id], "deployed")
+    calibrated = calibrate(
+        conn,
+        model_id,
+        experiment_hash,
+        primary.model_group_id,
+        config.monitoring.calibration,
+        config.random_seed,
+    )
     registry.write_selections(
         conn,
         experiment_hash,
@@ -103,7 +116,37 @@ def deploy(
     registry.record_deployment(
         conn, model_id, experiment_hash, primary.model_group_id, primary.rule
     )
-    return Deployment(model_id=model_id, reused=reused, spec=spec, choices=tuple(choices))
+    return Deployment(
+        model_id=model_id,
+        reused=reused,
+        spec=spec,
+        choices=tuple(choices),
+        calibration=calibrated,
+    )
+
+
+def calibrate(
+    conn: psycopg.Connection,
+    model_id: str,
+    experiment_hash: str,
+    model_group_id: str,
+    method: str,
+    seed: int,
+) -> calibration.Calibration | None:
+    """Fit and record the deployed model's score-to-probability map on its group's newest
+    cross-validation window (a model trained only on what came before it); None, with a warning,
+    when that window cannot calibrate (too few rows, or one outcome only)."""
+    fitted_on, rows = registry.newest_window_predictions(conn, experiment_hash, model_group_id)
+    if fitted_on is None:
+        log.warning("model %s is not calibrated: its group has no test window", model_id[:12])
+        return None
+    try:
+        found = calibration.fit(rows["score"], rows["label"], method, seed=seed)
+    except ValueError as err:
+        log.warning("model %s is not calibrated: %s", model_id[:12], err)
+        return None
+    registry.write_calibration(conn, model_id, fitted_on, found)
+    return found
 
 
 def choose_and_deploy(

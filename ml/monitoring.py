@@ -7,10 +7,13 @@ or the previous scoring run's cohort):
   open at both ends, so every value of either side falls in a bin; repeated quantiles merge; each
   edge moved to the midpoint between the reference's distinct values around it, so no reference
   value sits on an edge: a group rate of 0.231 that becomes 0.230 next week stays in its bin) and
-  the two-sample Kolmogorov–Smirnov statistic (`scipy.stats.ks_2samp`), except where one value
-  holds at least the KS warn level of the reference: moving that value by any amount would trip
-  KS on its own (the area rates carry one value per facility group), so KS is reported as not
-  computed and PSI speaks for the feature;
+  the two-sample Kolmogorov–Smirnov statistic (`scipy.stats.ks_2samp`);
+- numeric features whose value is shared by every establishment of a group (the area rates: one
+  fail rate per zip or facility group): the Wasserstein distance over the reference's standard
+  deviation (`scipy.stats.wasserstein_distance`, Evidently's default for numeric columns) instead
+  of PSI and KS. Their values are a few heavy atoms that move a little every week; PSI and KS
+  would measure an atom crossing a bin edge or a CDF step, not how far the values moved (on the
+  real rows, weekly PSI of the facility-group rate reached 1.5 while the values moved 0.04 sd);
 - text features: PSI over the categories of both sides, and the Jensen–Shannon distance
   (`scipy.spatial.distance.jensenshannon`, base 2, so it lies in [0, 1]);
 - every feature: the share of missing values, and its change.
@@ -32,6 +35,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 from scipy.spatial import distance
+
+from ml.calibration import expected_precision
 
 EMPTY_SHARE = 1e-4  # the share given to an empty bin, so PSI's log stays finite
 
@@ -55,12 +60,21 @@ class Thresholds:
 
 @dataclass(frozen=True)
 class DriftThresholds:
+    """The experiment YAML's `monitoring:` block: drift levels, and the expected-performance ones."""
+
     psi: Thresholds = Thresholds(0.1, 0.25)  # the usual reading: < 0.1 stable, > 0.25 shifted
     ks: Thresholds = Thresholds(0.1, 0.2)  # KS statistic (max CDF gap), not its p-value
     js: Thresholds = Thresholds(0.1, 0.2)  # Jensen–Shannon distance, base 2
     missing: Thresholds = Thresholds(0.05, 0.1)  # absolute change in the share missing
+    wasserstein: Thresholds = Thresholds(0.1, 0.2)  # over the reference's sd (shared values)
     score_psi: Thresholds = Thresholds(0.1, 0.25)  # PSI of the score distribution
     psi_bins: int = 10
+    # expected performance before labels (ml.calibration): how the deployed model is calibrated,
+    # and how far realised precision may stray from the calibrated estimate, once enough of a
+    # cut is inspected for the comparison to mean something
+    calibration: str = "isotonic"
+    estimate_gap: Thresholds = Thresholds(0.1, 0.2)  # |realised - expected| precision at a cut
+    estimate_min_inspected: int = 20
 
 
 def _shares(counts: np.ndarray) -> np.ndarray:
@@ -85,10 +99,16 @@ def quantile_edges(reference: np.ndarray, bins: int) -> np.ndarray:
     return np.unique((distinct[above - 1] + distinct[np.minimum(above, len(distinct) - 1)]) / 2)
 
 
-def largest_value_share(values: pd.Series) -> float:
-    """The share of the non-missing values held by the most common one."""
-    present = pd.to_numeric(values, errors="coerce").dropna()
-    return float(present.value_counts(normalize=True).iloc[0]) if len(present) else float("nan")
+def wasserstein_normed(reference: pd.Series, current: pd.Series) -> float:
+    """Wasserstein distance between the two samples over the reference's standard deviation (the
+    distance itself when the reference is constant)."""
+    ref = pd.to_numeric(reference, errors="coerce").dropna().to_numpy(float)
+    cur = pd.to_numeric(current, errors="coerce").dropna().to_numpy(float)
+    if len(ref) == 0 or len(cur) == 0:
+        return float("nan")
+    spread = float(np.std(ref))
+    distance_ = float(stats.wasserstein_distance(ref, cur))
+    return distance_ / spread if spread > 0 else distance_
 
 
 def psi_numeric(reference: pd.Series, current: pd.Series, bins: int = 10) -> float:
@@ -149,8 +169,11 @@ def feature_drift(
     categorical: list[str],
     thresholds: DriftThresholds,
     comparison: str,
+    shared: list[str] | None = None,
 ) -> pd.DataFrame:
-    """One row per (feature, statistic): value, warn and alert levels, status."""
+    """One row per (feature, statistic): value, warn and alert levels, status. `shared`: numeric
+    features (of `numeric`) whose values are shared by groups, compared by the normed Wasserstein
+    distance instead of PSI and KS."""
     rows: list[dict[str, object]] = []
 
     def add(
@@ -169,19 +192,22 @@ def feature_drift(
             }
         )
 
-    for feature in numeric:
+    shared = shared or []
+    for feature in [f for f in numeric if f in shared]:
+        ref, cur = reference[feature], current[feature]
+        moved = float(pd.to_numeric(cur, errors="coerce").mean()) - float(
+            pd.to_numeric(ref, errors="coerce").mean()
+        )
+        add(
+            feature,
+            "wasserstein",
+            wasserstein_normed(ref, cur),
+            thresholds.wasserstein,
+            f"mean moved {moved:+.4f}",
+        )
+    for feature in [f for f in numeric if f not in shared]:
         ref, cur = reference[feature], current[feature]
         add(feature, "psi", psi_numeric(ref, cur, thresholds.psi_bins), thresholds.psi)
-        tied = largest_value_share(ref)
-        if tied >= thresholds.ks.warn:
-            add(
-                feature,
-                "ks",
-                float("nan"),
-                thresholds.ks,
-                f"not computed: one value holds {tied:.0%} of the reference",
-            )
-            continue
         ks, pvalue = ks_statistic(ref, cur)
         add(feature, "ks", ks, thresholds.ks, "" if math.isnan(pvalue) else f"p={pvalue:.3g}")
     for feature in categorical:
@@ -237,7 +263,10 @@ def realised_performance(
     first inspection of each establishment after the run's as_of_date; 0/1). One row per cut: the
     top k% of the ranking and the top `capacity` establishments, with how many are ranked,
     inspected yet and failed, the realised precision among the inspected, and the base rate of
-    all inspected establishments for comparison."""
+    all inspected establishments for comparison. When the ranking has calibrated probabilities
+    (`probability`), each cut also carries the precision they let us expect (CBPE,
+    `ml.calibration.expected_precision`): of the whole cut (known before any label) and of its
+    inspected part, the fair comparison for the realised value."""
     joined = _join_outcomes(ranking, outcomes)
     n = len(joined)
     inspected_all = joined["failed"].notna()
@@ -249,6 +278,7 @@ def realised_performance(
         top = joined.nsmallest(size, "rank_abs") if n else joined
         inspected = top["failed"].notna()
         failed = int(top.loc[inspected, "failed"].sum())
+        probability = top["probability"] if "probability" in top else pd.Series(np.nan, top.index)
         rows.append(
             {
                 "cut": name,
@@ -257,9 +287,30 @@ def realised_performance(
                 "failed": failed,
                 "precision": round(failed / inspected.sum(), 6) if inspected.any() else None,
                 "base_rate": None if base_rate is None else round(base_rate, 6),
+                "expected_precision": _rounded(expected_precision(probability)),
+                "expected_precision_inspected": _rounded(
+                    expected_precision(probability[inspected])
+                ),
             }
         )
     return pd.DataFrame(rows)
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 6)
+
+
+def estimate_status(
+    realised: float | None,
+    expected: float | None,
+    inspected: int,
+    levels: Thresholds,
+    min_inspected: int,
+) -> str:
+    """The realised-versus-expected gap graded by `levels`; unknown until `min_inspected`."""
+    if realised is None or expected is None or inspected < min_inspected:
+        return "unknown"
+    return levels.status(abs(realised - expected))
 
 
 def fail_rate_by_decile(ranking: pd.DataFrame, outcomes: pd.DataFrame) -> pd.DataFrame:

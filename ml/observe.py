@@ -25,6 +25,7 @@ from ml.monitoring import DriftThresholds
 from ml.retraining import Decision
 
 CALENDAR_UNITS = ("month", "weekday")
+SHARED_GROUP = "area"  # the catalogue's feature group of values shared by a zip or facility group
 
 
 @dataclass(frozen=True)
@@ -82,9 +83,13 @@ def drift(
     thresholds: DriftThresholds,
     ranking: pd.DataFrame | None,
     previous_ranking: pd.DataFrame | None = None,
+    previous_model_id: str | None = None,
 ) -> pd.DataFrame:
     """Drift of the run's cohort (its scored `ranking` with feature columns) against the model's
-    training rows and, when given, the previous run's ranking; empty without a ranking."""
+    training rows and, when given, the previous run's ranking; empty without a ranking. The score
+    is compared with the previous run's only when the same model scored both (`previous_model_id`):
+    a retrained model moves the score distribution by construction, and alerting on that would
+    make every retrain the reason for the next one."""
     if ranking is None:
         return pd.DataFrame()
     current = _features(ranking)
@@ -93,6 +98,8 @@ def drift(
     features = [f for f in current.columns if kinds[f].unit not in CALENDAR_UNITS]
     numeric = [f for f in features if kinds[f].kind == "numeric"]
     categorical = [f for f in features if kinds[f].kind == "categorical"]
+    # The area rates carry one value per zip or facility group, shared by its establishments.
+    shared = [f for f in numeric if kinds[f].feature_group == SHARED_GROUP]
     parts = []
     references: list[tuple[str, pd.DataFrame, pd.Series | None]] = [
         ("training", _training_rows(conn, run.model_id, features), None)
@@ -103,12 +110,18 @@ def drift(
         if reference.empty:
             continue
         found = monitoring.feature_drift(
-            reference, current, numeric, categorical, thresholds, comparison
+            reference, current, numeric, categorical, thresholds, comparison, shared
         )
         if reference_scores is not None:
             score_row = monitoring.score_drift(
                 reference_scores, ranking["score"], thresholds, comparison
             )
+            if previous_model_id != run.model_id:
+                score_row.update(
+                    value=None,
+                    status="unknown",
+                    detail="not compared: the previous run was scored by another model",
+                )
             found = pd.concat([found, pd.DataFrame([score_row])], ignore_index=True)
         parts.append(found.assign(reference_rows=len(reference), current_rows=len(current)))
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
@@ -182,7 +195,7 @@ def _outcomes(conn: psycopg.Connection, as_of_date: date, until: date | None) ->
     )
 
 
-def _expected(conn: psycopg.Connection, model_id: str) -> dict[str, float]:
+def _promised(conn: psycopg.Connection, model_id: str) -> dict[str, float]:
     """What cross-validation promised: the mean test-window precision of the model's group."""
     rows = conn.execute(
         """
@@ -201,24 +214,62 @@ def _expected(conn: psycopg.Connection, model_id: str) -> dict[str, float]:
     return {("capacity" if m == "precision@capacity" else p): float(v) for m, p, v in rows}
 
 
+def labels_seen(conn: psycopg.Connection, run: ScoringRun, until: date | None) -> int:
+    """How many labelled inspections happened on or after the run's as_of_date (before `until`):
+    when this has not changed since the run was last monitored, its performance has not either."""
+    return conn.execute(
+        "select count(*) from marts.ml_features as features "
+        "inner join marts.ml_labels as labels on features.inspection_id = labels.inspection_id "
+        "where features.inspection_date >= %s::date "
+        "and (%s::date is null or features.inspection_date < %s::date) "
+        "and labels.is_failed is not null",
+        [run.as_of_date, until, until],
+    ).fetchone()[0]
+
+
+def monitored_labels(conn: psycopg.Connection, run: ScoringRun) -> int | None:
+    """The labels_seen the run's performance rows were last computed with (None: never)."""
+    row = conn.execute(
+        "select max(labels_seen) from monitoring.performance "
+        "where as_of_date = %s and model_id = %s",
+        [run.as_of_date, run.model_id],
+    ).fetchone()
+    return row[0]
+
+
 def performance(
     conn: psycopg.Connection,
     run: ScoringRun,
     top_k_percent: list[float],
     capacity: int,
     until: date | None = None,
+    thresholds: DriftThresholds | None = None,
 ) -> pd.DataFrame:
-    """Realised precision of the run so far (labels known before `until`), beside the promise."""
+    """Realised precision of the run so far (labels known before `until`), beside what
+    cross-validation promised and what the calibrated probabilities let us expect, the gap
+    between realised and expected graded by `thresholds` (the monitoring block's)."""
+    thresholds = thresholds or DriftThresholds()
     ranking = read_frame(
         conn,
-        "select establishment_id, rank_abs from ml.scores where model_id = %s and as_of_date = %s",
+        "select establishment_id, rank_abs, probability from ml.scores "
+        "where model_id = %s and as_of_date = %s",
         [run.model_id, run.as_of_date],
     )
     outcomes = _outcomes(conn, run.as_of_date, until)
     found = monitoring.realised_performance(ranking, outcomes, top_k_percent, capacity)
-    expected = _expected(conn, run.model_id)
-    found["expected_precision"] = found["cut"].map(expected)
+    found["promised_precision"] = found["cut"].map(_promised(conn, run.model_id))
+    found["estimate_status"] = [
+        monitoring.estimate_status(
+            None if pd.isna(r.precision) else r.precision,
+            None if pd.isna(r.expected_precision_inspected) else r.expected_precision_inspected,
+            r.inspected,
+            thresholds.estimate_gap,
+            thresholds.estimate_min_inspected,
+        )
+        for r in found.itertuples()
+    ]
     found["labels_through"] = outcomes["inspection_date"].max() if len(outcomes) else None
+    found["labels_seen"] = labels_seen(conn, run, until)
     return found
 
 
@@ -230,8 +281,12 @@ PERFORMANCE_COLUMNS = {
     "failed": "failed",
     "realised_precision": "precision",
     "base_rate": "base_rate",
+    "promised_precision": "promised_precision",
     "expected_precision": "expected_precision",
+    "expected_precision_inspected": "expected_precision_inspected",
+    "estimate_status": "estimate_status",
     "labels_through": "labels_through",
+    "labels_seen": "labels_seen",
 }
 
 
@@ -313,9 +368,11 @@ def retraining_inputs(conn: psycopg.Connection, as_of: date, gap_cut: str) -> di
         [as_of],
     ).fetchone()[0]
     gap = conn.execute(
-        "select realised_precision - expected_precision, inspected from monitoring.performance "
+        "select realised_precision - promised_precision, inspected, "
+        "realised_precision - expected_precision_inspected, estimate_status "
+        "from monitoring.performance "
         "where cut = %s and as_of_date <= %s and realised_precision is not null "
-        "and expected_precision is not null and model_id = %s "
+        "and promised_precision is not null and model_id = %s "
         "order by as_of_date desc limit 1",
         [gap_cut, as_of, deployed[0] if deployed else None],
     ).fetchone()
@@ -325,6 +382,8 @@ def retraining_inputs(conn: psycopg.Connection, as_of: date, gap_cut: str) -> di
         "drift_alerts": int(alerts),
         "precision_gap": None if gap is None else float(gap[0]),
         "inspected": 0 if gap is None else int(gap[1]),
+        "estimate_gap": None if gap is None or gap[2] is None else float(gap[2]),
+        "estimate_alert": gap is not None and gap[3] == "alert",
     }
 
 
@@ -338,12 +397,13 @@ def write_decision(
     conn.execute(
         """
         insert into monitoring.retraining_decisions (as_of_date, deployed_model_id, retrain,
-            reason, model_age_days, drift_alerts, precision_gap, trained_model_id)
-        values (%s, %s, %s, %s, %s, %s, %s, %s)
+            reason, model_age_days, drift_alerts, precision_gap, estimate_gap, trained_model_id)
+        values (%s, %s, %s, %s, %s, %s, %s, %s, %s)
         on conflict (as_of_date) do update set
             deployed_model_id = excluded.deployed_model_id, retrain = excluded.retrain,
             reason = excluded.reason, model_age_days = excluded.model_age_days,
             drift_alerts = excluded.drift_alerts, precision_gap = excluded.precision_gap,
+            estimate_gap = excluded.estimate_gap,
             trained_model_id = excluded.trained_model_id, decided_at = now()
         """,
         [
@@ -354,6 +414,7 @@ def write_decision(
             decision.model_age_days,
             decision.drift_alerts,
             decision.precision_gap,
+            decision.estimate_gap,
             trained_model_id,
         ],
     )

@@ -24,6 +24,7 @@ import pandas as pd
 import psycopg
 
 from ml import artifacts, ids
+from ml.calibration import Calibration
 from ml.config import ExperimentConfig, GroupSpec
 
 log = logging.getLogger(__name__)
@@ -360,3 +361,81 @@ def deployed_model_id(conn: psycopg.Connection) -> str | None:
         "select model_id from ml.deployments order by deployed_at desc, deployment_id desc limit 1"
     ).fetchone()
     return row[0] if row else None
+
+
+def newest_window_predictions(
+    conn: psycopg.Connection, experiment_hash: str, model_group_id: str
+) -> tuple[str | None, pd.DataFrame]:
+    """The model group's newest cross-validation window in the experiment: its model and that
+    model's out-of-time test predictions (score, label)."""
+    row = conn.execute(
+        "select models.model_id from ml.experiment_models as em "
+        "inner join ml.models as models on em.model_id = models.model_id "
+        "where em.experiment_hash = %s and em.role = 'cv' and models.model_group_id = %s "
+        "order by models.test_start desc limit 1",
+        [experiment_hash, model_group_id],
+    ).fetchone()
+    if row is None:
+        return None, pd.DataFrame(columns=["score", "label"])
+    rows = conn.execute(
+        "select score, label from ml.test_predictions where model_id = %s", [row[0]]
+    ).fetchall()
+    return row[0], pd.DataFrame(rows, columns=["score", "label"])
+
+
+def write_calibration(
+    conn: psycopg.Connection, model_id: str, fitted_on_model_id: str, calibration: Calibration
+) -> None:
+    """Record (or replace) a model's calibration."""
+    c = calibration
+    conn.execute(
+        """
+        insert into ml.calibrations (model_id, method, fitted_on_model_id, fitted_rows,
+            fitted_positive_rate, curve_scores, curve_probabilities, ece_before, ece_after,
+            brier_before, brier_after)
+        values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+        on conflict (model_id) do update set
+            method = excluded.method, fitted_on_model_id = excluded.fitted_on_model_id,
+            fitted_rows = excluded.fitted_rows,
+            fitted_positive_rate = excluded.fitted_positive_rate,
+            curve_scores = excluded.curve_scores,
+            curve_probabilities = excluded.curve_probabilities,
+            ece_before = excluded.ece_before, ece_after = excluded.ece_after,
+            brier_before = excluded.brier_before, brier_after = excluded.brier_after,
+            calibrated_at = now()
+        """,
+        [
+            model_id,
+            c.method,
+            fitted_on_model_id,
+            c.rows,
+            c.positive_rate,
+            list(c.scores),
+            list(c.probabilities),
+            _num(c.ece_before),
+            _num(c.ece_after),
+            _num(c.brier_before),
+            _num(c.brier_after),
+        ],
+    )
+
+
+def get_calibration(conn: psycopg.Connection, model_id: str) -> Calibration | None:
+    row = conn.execute(
+        "select method, curve_scores, curve_probabilities, fitted_rows, fitted_positive_rate, "
+        "ece_before, ece_after, brier_before, brier_after from ml.calibrations where model_id = %s",
+        [model_id],
+    ).fetchone()
+    if row is None:
+        return None
+    return Calibration(
+        method=row[0],
+        scores=tuple(row[1]),
+        probabilities=tuple(row[2]),
+        rows=row[3],
+        positive_rate=row[4],
+        ece_before=row[5],
+        ece_after=row[6],
+        brier_before=row[7],
+        brier_after=row[8],
+    )

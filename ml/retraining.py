@@ -1,5 +1,7 @@
 """The retraining policy: retrain when the deployed model is too old, or when the monitor saw its
-inputs drift or its realised precision fall short of the promise; otherwise score with it.
+inputs drift, its realised precision fall short of the promise, or its realised precision stray
+from what its calibrated probabilities let us expect (an estimate-gap alert); otherwise score
+with it.
 
 `decide()` is pure (values in, a `Decision` out); the monitor records each decision with its reason
 (`monitoring.retraining_decisions`), and the weekly cycle and the replay follow it.
@@ -18,6 +20,7 @@ class RetrainingPolicy:
     max_precision_gap: float = 0.15  # realised precision@cut below the promise by more than this
     gap_cut: str = "10_pct"
     min_inspected: int = 20  # a gap counts once this many ranked establishments are inspected
+    on_estimate_alert: bool = True  # realised vs expected (calibrated) precision beyond its alert
 
 
 @dataclass(frozen=True)
@@ -27,6 +30,7 @@ class Decision:
     model_age_days: int | None
     drift_alerts: int
     precision_gap: float | None
+    estimate_gap: float | None = None
 
 
 def decide(
@@ -36,6 +40,8 @@ def decide(
     drift_alerts: int,
     precision_gap: float | None,
     inspected: int,
+    estimate_gap: float | None = None,
+    estimate_alert: bool = False,
 ) -> Decision:
     """Whether to retrain as of `as_of`, and why (every reason that applies, or why not)."""
     age = None if trained_until is None else (as_of - trained_until).days
@@ -61,8 +67,13 @@ def decide(
             f"realised precision@{policy.gap_cut} is {-precision_gap:.2f} below the promise "
             f"(> {policy.max_precision_gap})"
         )
+    if policy.on_estimate_alert and estimate_alert:
+        gap = "" if estimate_gap is None else f" ({estimate_gap:+.2f})"
+        reasons.append(
+            f"realised precision@{policy.gap_cut} strays from the calibrated estimate{gap}"
+        )
     if reasons:
-        return Decision(True, "; ".join(reasons), age, drift_alerts, precision_gap)
+        return Decision(True, "; ".join(reasons), age, drift_alerts, precision_gap, estimate_gap)
     return Decision(
         False,
         f"the model is {age} days old, no drift alert, realised precision within "
@@ -70,4 +81,5 @@ def decide(
         age,
         drift_alerts,
         precision_gap,
+        estimate_gap,
     )

@@ -2,7 +2,8 @@
 
 `score_cohort()` loads the model's artifact (sha256-checked), scores every establishment of a
 one-date cohort with the model's own feature list, ranks them (1 = inspect first, ties broken by
-establishment id) and replaces the scores of (model, as_of_date), so re-running gives the same rows.
+establishment id), adds each score's calibrated probability of failing when the model has a
+calibration (`ml.calibration`, recorded at deployment) and replaces the scores of (model, as_of_date), so re-running gives the same rows.
 The result carries the whole ranking with the feature values it was scored on (`feature__<name>`
 columns), which the score flow archives (`warehouse.archives`).
 """
@@ -83,6 +84,8 @@ def score_cohort(
     model = registry.load_model(conn, model_id, artifacts_dir)  # verifies sha256
     features = model_features(conn, model_id)
     ranked = rank(cohort, model, features)
+    calibrated = registry.get_calibration(conn, model_id)
+    ranked["probability"] = calibrated.apply(ranked["score"]) if calibrated else float("nan")
     rows = write_scores(conn, model_id, as_of[0], ranked)
     ranking = pd.concat(
         [
@@ -97,15 +100,20 @@ def score_cohort(
 def write_scores(
     conn: psycopg.Connection, model_id: str, as_of_date: dt.date, frame: pd.DataFrame
 ) -> int:
-    """Replace the scores of (model, as_of_date). `frame`: establishment_id, license_number, score, rank_abs."""
+    """Replace the scores of (model, as_of_date). `frame`: establishment_id, license_number, score,
+    rank_abs and, when calibrated, probability."""
     licenses = [
         None if pd.isna(v) else int(v) for v in frame["license_number"].astype(object).tolist()
     ]
+    probability = (
+        frame["probability"] if "probability" in frame else pd.Series(float("nan"), frame.index)
+    )
     rows = zip(
         frame["establishment_id"].astype(str).tolist(),
         licenses,
         frame["score"].astype(float).tolist(),
         frame["rank_abs"].astype(int).tolist(),
+        [None if pd.isna(p) else float(p) for p in probability.tolist()],
         strict=True,
     )
     with conn.transaction(), conn.cursor() as cur:
@@ -113,11 +121,11 @@ def write_scores(
             "delete from ml.scores where model_id = %s and as_of_date = %s", [model_id, as_of_date]
         )
         with cur.copy(
-            "copy ml.scores (model_id, establishment_id, license_number, as_of_date, score, rank_abs) "
-            "from stdin"
+            "copy ml.scores (model_id, establishment_id, license_number, as_of_date, score, "
+            "rank_abs, probability) from stdin"
         ) as copy:
-            for establishment_id, license_number, score, rank_abs in rows:
+            for establishment_id, license_number, score, rank_abs, p in rows:
                 copy.write_row(
-                    (model_id, establishment_id, license_number, as_of_date, score, rank_abs)
+                    (model_id, establishment_id, license_number, as_of_date, score, rank_abs, p)
                 )
     return len(frame)

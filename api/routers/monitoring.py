@@ -102,7 +102,8 @@ def performance(
 ) -> PerformanceHistory:
     """For each scoring run and cut (top k%, the daily capacity): how many of the ranked have
     been inspected since, how many failed, and the realised precision beside what
-    cross-validation promised. Labels arrive late: read `inspected` before `realised_precision`."""
+    cross-validation promised and what the calibrated probabilities let us expect (known before
+    any label). Labels arrive late: read `inspected` before `realised_precision`."""
     rows = conn.execute(queries.PERFORMANCE, {"limit": limit}).fetchall()
     return PerformanceHistory(
         runs=[
@@ -114,8 +115,12 @@ def performance(
                 inspected=r["establishments_inspected"],
                 failed=r["establishments_failed"],
                 realised_precision=_round(r["realised_precision"]),
-                expected_precision=_round(r["expected_precision"]),
+                promised_precision=_round(r["promised_precision"]),
                 precision_gap=_round(r["precision_gap"]),
+                expected_precision=_round(r["expected_precision"]),
+                expected_precision_inspected=_round(r["expected_precision_inspected"]),
+                estimate_gap=_round(r["estimate_gap"]),
+                estimate_status=r["estimate_status"],
                 base_rate=_round(r["base_rate"]),
                 share_inspected=_round(r["share_inspected"]) or 0.0,
                 labels_through=r["labels_through"],

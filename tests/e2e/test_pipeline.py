@@ -210,6 +210,38 @@ def test_the_monitor_stage_watched_the_scoring_run(first_run: dict, db: psycopg.
     assert again is not None and again.equals(archived)
 
 
+def test_the_deployed_model_is_calibrated_and_its_ranking_carries_expectations(
+    first_run: dict, db: psycopg.Connection
+) -> None:
+    """Item 5: the deployed model's calibration is recorded with its error, each score carries
+    a probability that keeps the ranking's order, and the run's cuts expect a precision."""
+    scored = first_run["score"]
+    method, rows, ece_before, ece_after = db.execute(
+        "select method, fitted_rows, ece_before, ece_after from ml.calibrations "
+        "where model_id = %s",
+        [scored["model_id"]],
+    ).fetchone()
+    assert method == "isotonic" and rows >= 10  # the newest window of the small test demo
+    assert 0 <= ece_after < 0.2 and ece_before is not None
+    probabilities = [
+        r[0]
+        for r in db.execute(
+            "select probability from ml.scores where model_id = %s and as_of_date = %s "
+            "order by rank_abs",
+            [scored["model_id"], scored["as_of_date"]],
+        ).fetchall()
+    ]
+    assert None not in probabilities and all(0 <= p <= 1 for p in probabilities)
+    assert all(a >= b - 1e-12 for a, b in zip(probabilities, probabilities[1:], strict=False))
+    top = db.execute(
+        "select expected_precision from marts.fct_model_performance "
+        "where as_of_date = %s and model_id = %s and cut = '10_pct'",
+        [scored["as_of_date"], scored["model_id"]],
+    ).fetchone()[0]
+    cut = max(1, -(-len(probabilities) // 10))
+    assert top == pytest.approx(sum(probabilities[:cut]) / cut, abs=1e-6)
+
+
 def test_prefect_shows_the_leaderboard_and_the_monitor_board(first_run: dict) -> None:
     """What the Prefect UI's Artifacts page shows: the train flow's leaderboard and the monitor's
     SLA board with its drift summary."""

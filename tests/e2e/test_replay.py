@@ -24,7 +24,8 @@ DRIFT = (
 )
 PERFORMANCE = (
     "select as_of_date, model_id, cut, ranked, inspected, failed, realised_precision, "
-    "expected_precision from monitoring.performance"
+    "promised_precision, expected_precision, expected_precision_inspected, estimate_status "
+    "from monitoring.performance"
 )
 
 

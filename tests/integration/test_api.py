@@ -338,8 +338,12 @@ def test_monitoring_performance_says_how_many_are_inspected_yet(client: TestClie
     runs = client.get("/monitoring/performance").json()["runs"]
     by_cut = {r["cut"]: r for r in runs}
     assert by_cut["10_pct"]["realised_precision"] == 1.0
-    assert by_cut["10_pct"]["expected_precision"] == 0.35
+    assert by_cut["10_pct"]["promised_precision"] == 0.35
     assert by_cut["10_pct"]["precision_gap"] == 0.65
+    assert by_cut["10_pct"]["expected_precision"] == 0.5  # calibrated, before any label
+    assert by_cut["10_pct"]["expected_precision_inspected"] == 0.6
+    assert by_cut["10_pct"]["estimate_gap"] == 0.4
+    assert by_cut["10_pct"]["estimate_status"] == "unknown"  # one inspected: too few to grade
     assert (by_cut["capacity"]["ranked"], by_cut["capacity"]["inspected"]) == (2, 1)
     assert by_cut["capacity"]["share_inspected"] == 0.5
 

@@ -415,10 +415,12 @@ def seed_monitoring(cur: psycopg.Cursor) -> None:
     )
     cur.executemany(
         "insert into monitoring.performance (as_of_date, model_id, cut, ranked, inspected, failed, "
-        "realised_precision, base_rate, expected_precision, labels_through, monitor_run_id) "
-        "values ('2024-02-01', 'model-new', %s, %s, %s, %s, %s, 0.4, %s, '2024-02-28', %s)",
+        "realised_precision, base_rate, promised_precision, expected_precision, "
+        "expected_precision_inspected, estimate_status, labels_through, monitor_run_id) "
+        "values ('2024-02-01', 'model-new', %s, %s, %s, %s, %s, 0.4, %s, %s, %s, %s, "
+        "'2024-02-28', %s)",
         [
-            ("10_pct", 1, 1, 1, 1.0, 0.35, MONITOR_RUN),
-            ("capacity", 2, 1, 0, 0.0, 0.3, MONITOR_RUN),
+            ("10_pct", 1, 1, 1, 1.0, 0.35, 0.5, 0.6, "unknown", MONITOR_RUN),
+            ("capacity", 2, 1, 0, 0.0, 0.3, 0.45, 0.4, "unknown", MONITOR_RUN),
         ],
     )

@@ -131,6 +131,8 @@ def test_monitoring_thresholds_are_read_and_change_no_model(raw: dict) -> None:
     config = parse_experiment(raw)
     assert (config.monitoring.psi.warn, config.monitoring.psi.alert) == (0.1, 0.25)
     assert config.monitoring.psi_bins == 10
+    assert config.monitoring.calibration == "isotonic"
+    assert config.monitoring.estimate_gap.alert == 0.2
     looser = copy.deepcopy(raw)
     looser["monitoring"]["psi"] = {"warn": 0.2, "alert": 0.5}
     assert parse_experiment(looser).monitoring.psi.alert == 0.5
@@ -144,6 +146,9 @@ def test_monitoring_thresholds_are_read_and_change_no_model(raw: dict) -> None:
         ({"psi": {"warn": 0.1}}, "monitoring.psi.alert: required key is missing"),
         ({"kl": {"warn": 0.1, "alert": 0.2}}, "monitoring.kl: unknown key"),
         ({"psi_bins": 1}, "monitoring.psi_bins"),
+        ({"calibration": "beta"}, "monitoring.calibration: 'beta' is not one of isotonic, sigmoid"),
+        ({"estimate_gap": {"warn": 0.3, "alert": 0.1}}, "monitoring.estimate_gap: alert (0.1)"),
+        ({"estimate_min_inspected": 0}, "monitoring.estimate_min_inspected"),
     ],
 )
 def test_bad_monitoring_thresholds_are_named(raw: dict, block: dict, message: str) -> None:

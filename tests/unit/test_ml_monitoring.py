@@ -53,8 +53,11 @@ def test_psi_edges_sit_between_distinct_values_so_a_group_rate_nudge_is_not_drif
     assert monitoring.psi_numeric(pd.Series(groups), remixed) > 0.25
 
 
-def test_ks_is_not_computed_where_one_value_holds_the_reference() -> None:
-    groups = pd.Series(np.repeat([0.18, 0.23], [300, 700]))
+def test_values_shared_by_groups_are_compared_by_how_far_they_moved() -> None:
+    groups = pd.Series(np.repeat([0.18, 0.23, 0.31], [300, 600, 100]))
+    spread = float(np.std(groups))
+    assert monitoring.wasserstein_normed(groups, groups + 0.001) == pytest.approx(0.001 / spread)
+    assert monitoring.wasserstein_normed(pd.Series([2.0] * 5), pd.Series([3.0] * 5)) == 1.0
     drift = monitoring.feature_drift(
         pd.DataFrame({"rate": groups}),
         pd.DataFrame({"rate": groups + 0.001}),
@@ -62,11 +65,22 @@ def test_ks_is_not_computed_where_one_value_holds_the_reference() -> None:
         [],
         DriftThresholds(),
         "previous_run",
+        shared=["rate"],
     ).set_index("statistic")
-    assert drift.loc["ks", "status"] == "unknown"
-    assert drift.loc["ks", "detail"] == "not computed: one value holds 70% of the reference"
-    assert drift.loc["psi", "status"] == "ok"
-    assert monitoring.largest_value_share(pd.Series([1.0, 1.0, 2.0, None])) == pytest.approx(2 / 3)
+    assert set(drift.index) == {"wasserstein", "missing_change"}  # no PSI, no KS
+    assert drift.loc["wasserstein", "status"] == "ok"
+    assert drift.loc["wasserstein", "detail"] == "mean moved +0.0010"
+    moved = monitoring.feature_drift(
+        pd.DataFrame({"rate": groups}),
+        pd.DataFrame({"rate": groups + spread / 2}),  # every rate half a deviation up
+        ["rate"],
+        [],
+        DriftThresholds(),
+        "previous_run",
+        shared=["rate"],
+    ).set_index("statistic")
+    assert moved.loc["wasserstein", "value"] == pytest.approx(0.5)
+    assert moved.loc["wasserstein", "status"] == "alert"
 
 
 def test_categorical_psi_and_js_distance() -> None:
@@ -144,6 +158,8 @@ def test_realised_precision_counts_only_the_inspected() -> None:
         "failed": 1,
         "precision": 0.5,
         "base_rate": pytest.approx(3 / 6),
+        "expected_precision": None,  # an uncalibrated ranking expects nothing
+        "expected_precision_inspected": None,
     }
     assert perf.loc["capacity", "inspected"] == 3 and perf.loc[
         "capacity", "precision"

@@ -47,6 +47,15 @@ def test_drift_is_no_reason_when_the_policy_says_so() -> None:
     assert not decide(policy, AS_OF, date(2024, 2, 26), 3, None, 0).retrain
 
 
+def test_an_estimate_alert_is_a_reason_unless_the_policy_says_otherwise() -> None:
+    decision = decide(POLICY, AS_OF, date(2024, 2, 26), 0, None, 40, -0.25, estimate_alert=True)
+    assert decision.retrain
+    assert "strays from the calibrated estimate (-0.25)" in decision.reason
+    assert decision.estimate_gap == -0.25
+    quiet = RetrainingPolicy(on_estimate_alert=False)
+    assert not decide(quiet, AS_OF, date(2024, 2, 26), 0, None, 40, -0.25, True).retrain
+
+
 def test_replay_days() -> None:
     assert replay_days(date(2024, 1, 1), date(2024, 1, 20), 7) == [
         date(2024, 1, 1),

@@ -11,8 +11,12 @@ source as (
         failed,
         realised_precision,
         base_rate,
+        promised_precision,
         expected_precision,
+        expected_precision_inspected,
+        estimate_status,
         labels_through,
+        labels_seen,
         monitor_run_id,
         monitored_at
     from {{ source('monitoring', 'performance') }}
@@ -28,8 +32,12 @@ renamed as (
         failed as establishments_failed,
         realised_precision,
         base_rate,
+        promised_precision,
         expected_precision,
+        expected_precision_inspected,
+        estimate_status,
         labels_through,
+        labels_seen,
         monitor_run_id,
         monitored_at
     from source
