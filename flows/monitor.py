@@ -3,7 +3,8 @@
 For the newest scoring run: drift of the deployed model's inputs and score against its training
 rows and the previous run (`ml.observe.drift`); for every scoring run with labels new since it was
 last monitored: realised precision so far beside what cross-validation promised and what the
-calibrated probabilities expected (`ml.observe.performance`), and the bias audit on its outcomes; then the SLAs of `slas.yml`
+calibrated probabilities expected (`ml.observe.performance`), and the bias audit on its outcomes;
+then the SLAs of `slas.yml`
 (`warehouse.slas`). Results go to the `monitoring` schema, idempotently per scoring run and per
 monitor run; the delivery marts over them are rebuilt. A breach is logged as a Prefect warning,
 shown as a Prefect artifact, and POSTed as JSON to `CANVASS_ALERT_WEBHOOK` when it is set.
@@ -71,9 +72,8 @@ def watch_model(run_id: str, experiment: str, as_of: date | None) -> dict[str, A
         runs = observe.scoring_runs(conn, as_of)
         for run in runs:
             # A past run with no new label since it was last monitored has nothing new to say.
-            if run != latest and observe.monitored_labels(conn, run) == observe.labels_seen(
-                conn, run, as_of
-            ):
+            seen = observe.labels_seen(conn, run, as_of)
+            if run != latest and observe.monitored_labels(conn, run) == seen:
                 continue
             perf = observe.performance(
                 conn,
@@ -82,6 +82,7 @@ def watch_model(run_id: str, experiment: str, as_of: date | None) -> dict[str, A
                 config.daily_capacity,
                 until=as_of,
                 thresholds=config.monitoring,
+                seen=seen,
             )
             observe.write_performance(conn, monitor_run, run, perf)
             archived = archives.archived_ranking(conn, run.model_id, run.as_of_date)

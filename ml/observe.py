@@ -244,10 +244,12 @@ def performance(
     capacity: int,
     until: date | None = None,
     thresholds: DriftThresholds | None = None,
+    seen: int | None = None,
 ) -> pd.DataFrame:
     """Realised precision of the run so far (labels known before `until`), beside what
     cross-validation promised and what the calibrated probabilities let us expect, the gap
-    between realised and expected graded by `thresholds` (the monitoring block's)."""
+    between realised and expected graded by `thresholds` (the monitoring block's). `seen`: the
+    run's `labels_seen()` when the caller has counted it already."""
     thresholds = thresholds or DriftThresholds()
     ranking = read_frame(
         conn,
@@ -269,7 +271,7 @@ def performance(
         for r in found.itertuples()
     ]
     found["labels_through"] = outcomes["inspection_date"].max() if len(outcomes) else None
-    found["labels_seen"] = labels_seen(conn, run, until)
+    found["labels_seen"] = labels_seen(conn, run, until) if seen is None else seen
     return found
 
 

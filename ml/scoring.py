@@ -3,7 +3,8 @@
 `score_cohort()` loads the model's artifact (sha256-checked), scores every establishment of a
 one-date cohort with the model's own feature list, ranks them (1 = inspect first, ties broken by
 establishment id), adds each score's calibrated probability of failing when the model has a
-calibration (`ml.calibration`, recorded at deployment) and replaces the scores of (model, as_of_date), so re-running gives the same rows.
+calibration (`ml.calibration`, recorded at deployment) and replaces the scores of (model,
+as_of_date), so re-running gives the same rows.
 The result carries the whole ranking with the feature values it was scored on (`feature__<name>`
 columns), which the score flow archives (`warehouse.archives`).
 """
