@@ -22,6 +22,7 @@ from prefect import flow, get_run_logger, task
 from flows.ingest import SOCRATA_URL, WEEKLY_CRON, ingest, previous_week
 from flows.monitor import MONITORING, monitor
 from flows.score import score
+from flows.tracking import tracked_run
 from flows.train import default_experiment, train
 from flows.transform import DELIVERY, transform
 from ml import observe, retraining
@@ -76,15 +77,18 @@ def week(
     if as_of is None:
         since, as_of = previous_week(datetime.now(UTC).date())
     experiment = str(experiment or default_experiment())
-    loaded = ingest(source=source, since=since, until=as_of)
-    built = transform(as_of_date=as_of)
-    decision = decide(as_of, experiment, quick)
-    trained = None
-    if decision["retrain"]:
-        trained = train(experiment=experiment, quick=quick, until=as_of)
-        record_trained(as_of, trained["deployed_model_id"])
-    scored = score(as_of_date=as_of, publish=publish)
-    watched = monitor(as_of=as_of, experiment=experiment, publish=publish)
+    parameters = {"as_of": as_of, "source": source, "since": since, "quick": quick}
+    # Recorded in meta.flow_runs as `week`: the frequency SLA counts it as a pipeline run.
+    with connect(autocommit=True) as conn, tracked_run(conn, "week", parameters):
+        loaded = ingest(source=source, since=since, until=as_of)
+        built = transform(as_of_date=as_of)
+        decision = decide(as_of, experiment, quick)
+        trained = None
+        if decision["retrain"]:
+            trained = train(experiment=experiment, quick=quick, until=as_of)
+            record_trained(as_of, trained["deployed_model_id"])
+        scored = score(as_of_date=as_of, publish=publish)
+        watched = monitor(as_of=as_of, experiment=experiment, publish=publish)
     return {
         "as_of": as_of,
         "ingest": loaded,

@@ -65,7 +65,7 @@ _SHAPE: dict[str, dict[str, tuple[str, str, bool]]] = {
         "weekly_rows": ("max_deviations", "deviations", True),
     },
 }
-FLOWS = ("pipeline", "ingest", "transform", "train", "score", "monitor")
+FLOWS = ("pipeline", "week", "ingest", "transform", "train", "score", "monitor")
 
 
 def _number(value: Any, where: str) -> float:
@@ -156,7 +156,7 @@ def _measure(conn: psycopg.Connection, sla: Sla, clock: datetime) -> tuple[float
     if sla.name == "frequency.pipeline_succeeded":
         newest = one(
             "select max(finished_at) from meta.flow_runs "
-            "where flow_name = 'pipeline' and status = 'succeeded'"
+            "where flow_name in ('pipeline', 'week') and status = 'succeeded'"
         )[0]
         return _age_days(clock, newest), f"last success {newest:%Y-%m-%d %H:%M}" if newest else ""
     if sla.name == "staleness.newest_scores":

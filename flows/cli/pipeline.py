@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -17,7 +18,7 @@ from flows.cli.output import (
     print_summary,
     replay_table,
 )
-from flows.sources.demo import DEMO_ESTABLISHMENTS, DEMO_SEED
+from flows.sources.demo import DEMO_ESTABLISHMENTS, DEMO_REPLAY_WEEKS, DEMO_SEED
 from warehouse.settings import get_settings
 
 
@@ -27,8 +28,18 @@ def demo(
         int, typer.Option(help="How many demo establishments.")
     ] = DEMO_ESTABLISHMENTS,
     seed: Annotated[int, typer.Option(help="Seed of the demo generator.")] = DEMO_SEED,
+    replay_weeks: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="Weeks replayed before the full run, so monitoring has a history (0: none).",
+        ),
+    ] = DEMO_REPLAY_WEEKS,
 ) -> None:
-    """Generate demo data (a Chicago-style CSV export) and run the whole pipeline on it."""
+    """Generate demo data (a Chicago-style CSV export), replay its last weeks as production would
+    have lived them, then run the whole pipeline on all of it."""
+    import pandas as pd
+
     from flows.sources.demo import generate_inspections, write_export_csv
 
     settings = get_settings()
@@ -43,6 +54,18 @@ def demo(
         path.parent.mkdir(parents=True, exist_ok=True)
         write_export_csv(frame, path)
     console.print(f"[green]✓[/] {len(frame):,} demo inspections written to {path}")
+    if replay_weeks:
+        # The full run scores as of the day after the newest inspection; the replay's weeks end a
+        # week before it, so the current ranking is the full run's and the replayed rankings
+        # have weeks of inspections since them to be graded on.
+        newest = pd.to_datetime(frame["Inspection Date"], format="%m/%d/%Y", errors="coerce").max()
+        scored_on = newest.date() + timedelta(days=1)
+        _run_replay(
+            source=str(path),
+            start=scored_on - timedelta(days=7 * replay_weeks),
+            end=scored_on - timedelta(days=7),
+            quick=True,
+        )
     # The generated history ends years ago: the monitor measures ages as of its last scored day.
     _run_pipeline(source=str(path), monitor_on_data_clock=True)
 
@@ -234,14 +257,7 @@ def replay(
         raise typer.BadParameter(f"--to {last} is before --from {first}")
     if every < 1:
         raise typer.BadParameter("--every must be at least 1 day")
-    prepare_flows()
-    from flows.cycle import replay as replay_flow
-    from warehouse.db import connect
-    from warehouse.migrate import migrate
-
-    with connect() as conn:
-        migrate(conn, get_settings())
-    result = replay_flow(
+    _run_replay(
         source=source,
         start=first,
         end=last,
@@ -249,7 +265,28 @@ def replay(
         experiment=str(experiment) if experiment else None,
         quick=quick,
     )
+
+
+def _run_replay(**parameters: Any) -> None:
+    prepare_flows()
+    from flows.cycle import replay as replay_flow
+    from warehouse.db import connect
+    from warehouse.migrate import migrate
+
+    with connect() as conn:
+        migrate(conn, get_settings())
+    started = time.monotonic()
+    console.rule("[bold]Canvass replay")
+    try:
+        result = replay_flow(**parameters)
+    except Exception as err:
+        if OPTIONS.verbose:
+            raise
+        console.print(f"\n[red bold]The replay failed.[/] {explain(err) or err}")
+        console.print("Fix the cause and run the same command again: a replay converges.")
+        raise typer.Exit(1) from None
     console.print(replay_table(result))
+    console.print(f"Replayed in {time.monotonic() - started:,.0f} s.")
 
 
 @app.command()

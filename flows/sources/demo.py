@@ -42,6 +42,8 @@ HEADERS: tuple[str, ...] = tuple(EXPORT_HEADERS)
 # The demo's size and seed wherever a demo is made (`canvass demo`, the pipeline, the ingest flow).
 DEMO_ESTABLISHMENTS = 1500
 DEMO_SEED = 42
+# `canvass demo` replays this many weeks before its full run, so monitoring has a history.
+DEMO_REPLAY_WEEKS = 4
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"  # the dbt project's reference tables
 
 

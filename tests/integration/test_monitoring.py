@@ -89,6 +89,29 @@ def test_each_upper_bound_sla_passes_and_breaches(
     assert _result(history, with_threshold(breaks_at)).status == "breach"
 
 
+def test_a_weekly_cycle_counts_as_a_pipeline_run(warehouse_url: str) -> None:
+    """`canvass schedule` runs `week`, not `pipeline`: its success keeps the frequency SLA."""
+    spec = {"frequency": {"pipeline_succeeded": {"within_days": 2}}}
+    with sandbox(warehouse_url, "canvass_monitor_week") as url:
+        with psycopg.connect(url) as conn:
+            assert _result(url, spec).status == "unknown"  # nothing ran yet
+            for name, back in (("week", 1), ("pipeline", 5)):
+                conn.execute(
+                    "insert into meta.flow_runs "
+                    "(flow_run_id, flow_name, status, started_at, finished_at) "
+                    "values (%s, %s, 'succeeded', %s, %s)",
+                    [
+                        uuid.uuid4(),
+                        name,
+                        CLOCK - timedelta(days=back, hours=1),
+                        CLOCK - timedelta(days=back),
+                    ],
+                )
+            conn.commit()
+        result = _result(url, spec)
+    assert (result.value, result.status) == (pytest.approx(1.0), "ok")
+
+
 def test_success_rate_is_a_lower_bound(history: str) -> None:
     spec = {"success_rate": {"flow_runs": {"last_runs": 10, "at_least": 0.75}}}
     result = _result(history, spec)
