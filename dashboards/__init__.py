@@ -3,23 +3,21 @@
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 from typing import TYPE_CHECKING
+
+from dashboards.pages import PAGES
 
 if TYPE_CHECKING:
     from bokeh.server.server import Server
 
 log = logging.getLogger(__name__)
 
-RANKING_APP_DIR = Path(__file__).resolve().parent / "ranking"
-RANKING_PATH = "/ranking"
-MONITORING_APP_DIR = Path(__file__).resolve().parent / "monitoring"
-MONITORING_PATH = "/monitoring"
+(RANKING_PATH, RANKING_APP_DIR, _), (MONITORING_PATH, _, _), (MODEL_PATH, _, _) = PAGES
 
 
 def make_server(port: int = 5006, address: str = "127.0.0.1", **kwargs: object) -> Server:
-    """A Bokeh server for the ranking app at `/ranking` and the monitoring app at
-    `/monitoring` (`/` lists both), not yet started.
+    """A Bokeh server for the apps of `dashboards.pages`: the ranking at `/ranking`, monitoring
+    at `/monitoring`, the model at `/model` (`/` lists them), not yet started.
 
     Only pages served from `localhost:port` or `127.0.0.1:port` may open its websocket.
     """
@@ -28,10 +26,7 @@ def make_server(port: int = 5006, address: str = "127.0.0.1", **kwargs: object) 
     from bokeh.server.server import Server
 
     return Server(
-        {
-            RANKING_PATH: Application(DirectoryHandler(filename=str(RANKING_APP_DIR))),
-            MONITORING_PATH: Application(DirectoryHandler(filename=str(MONITORING_APP_DIR))),
-        },
+        {path: Application(DirectoryHandler(filename=str(app))) for path, app, _ in PAGES},
         port=port,
         address=address,
         allow_websocket_origin=[f"localhost:{port}", f"127.0.0.1:{port}"],
@@ -45,7 +40,10 @@ def serve(port: int = 5006, address: str = "127.0.0.1", show: bool = False) -> N
     server.start()
     url = f"http://{address}:{server.port}{RANKING_PATH}"
     log.info(
-        "ranking dashboard at %s, monitoring at %s", url, url.replace(RANKING_PATH, MONITORING_PATH)
+        "ranking dashboard at %s, monitoring at %s, model at %s",
+        url,
+        url.replace(RANKING_PATH, MONITORING_PATH),
+        url.replace(RANKING_PATH, MODEL_PATH),
     )
     if show:
         server.io_loop.add_callback(server.show, RANKING_PATH)

@@ -5,9 +5,10 @@ rows and the previous run (`ml.observe.drift`); for every scoring run with label
 last monitored: realised precision so far beside what cross-validation promised and what the
 calibrated probabilities expected (`ml.observe.performance`), and the bias audit on its outcomes;
 then the SLAs of `slas.yml`
-(`warehouse.slas`). Results go to the `monitoring` schema, idempotently per scoring run and per
-monitor run; the delivery marts over them are rebuilt. A breach is logged as a Prefect warning,
-shown as a Prefect artifact, and POSTed as JSON to `CANVASS_ALERT_WEBHOOK` when it is set.
+(`warehouse.slas`) and `dbt source freshness`. Results go to the `monitoring` schema, idempotently per scoring run and per
+monitor run; the delivery marts over them are rebuilt. A breach, a drift alert or a realised
+precision beyond the estimate gap's alert is logged as a Prefect warning, shown as a Prefect
+artifact, and POSTed as JSON to `CANVASS_ALERT_WEBHOOK` when it is set.
 """
 
 from __future__ import annotations
@@ -21,20 +22,24 @@ from typing import Any
 import httpx
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
+from prefect.runtime import flow_run
 
 from flows.tracking import tracked_run
 from flows.train import default_experiment
 from flows.transform import transform
 from ml import observe
 from ml.config import load_experiment
-from warehouse import archives, slas
+from warehouse import archives, dbt, slas
 from warehouse.db import connect
 from warehouse.settings import get_settings
 
 # The monitoring layer: its staging views and the marts the API and dashboard read, with the ml
-# staging views fct_realised_fairness reads (and the one their tests join), so the monitor
+# staging views fct_realised_fairness reads (and the one their tests join) and the dbt trend
+# (fct_dbt_runs over meta, with its staging views), so the monitor
 # publishes even on a warehouse whose other layers were built before those views existed.
-MONITORING = "source:monitoring+ stg_ml__models stg_ml__model_groups stg_ml__bias_audits"
+MONITORING = (
+    "source:monitoring+ stg_ml__models stg_ml__model_groups stg_ml__bias_audits +fct_dbt_runs"
+)
 
 
 def default_slas() -> Path:
@@ -60,6 +65,7 @@ def watch_model(run_id: str, experiment: str, as_of: date | None) -> dict[str, A
                 "drift_warnings": 0,
                 "training_shift_alerts": 0,
                 "drifted": [],
+                "estimate_alerts": [],
                 "runs": 0,
             }
         ranking = archives.archived_ranking(conn, latest.model_id, latest.as_of_date)
@@ -70,6 +76,7 @@ def watch_model(run_id: str, experiment: str, as_of: date | None) -> dict[str, A
         )
         observe.write_drift(conn, monitor_run, latest, found)
         runs = observe.scoring_runs(conn, as_of)
+        estimate_alerts: list[dict[str, Any]] = []
         for run in runs:
             # A past run with no new label since it was last monitored has nothing new to say.
             seen = observe.labels_seen(conn, run, as_of)
@@ -85,6 +92,7 @@ def watch_model(run_id: str, experiment: str, as_of: date | None) -> dict[str, A
                 seen=seen,
             )
             observe.write_performance(conn, monitor_run, run, perf)
+            estimate_alerts += observe.estimate_alerts(run, perf)
             archived = archives.archived_ranking(conn, run.model_id, run.as_of_date)
             if archived is not None and perf["inspected"].max() > 0:
                 audited = observe.fairness(conn, run, config.bias, archived, until=as_of)
@@ -110,6 +118,8 @@ def watch_model(run_id: str, experiment: str, as_of: date | None) -> dict[str, A
         )
         if len(found)
         else [],
+        # realised precision further from the calibrated expectation than the alert threshold
+        "estimate_alerts": estimate_alerts,
         "runs": len(runs),
     }
 
@@ -124,6 +134,28 @@ def check_slas(run_id: str, sla_file: str, as_of: date | None) -> list[slas.SlaR
     return results
 
 
+@task
+def check_source_freshness() -> list[dict[str, Any]]:
+    """`dbt source freshness`, its results kept in meta beside the dbt builds' (a stale source
+    is a finding of the monitor, never a failure of it)."""
+    invocation = dbt.source_freshness()
+    run_id = flow_run.get_id()
+    with connect() as conn:
+        dbt.record_invocation(conn, invocation, uuid.UUID(run_id) if run_id else None)
+    if invocation.run_results is None:
+        get_run_logger().warning(
+            "dbt source freshness gave no results: %s", invocation.error or "see the dbt log"
+        )
+    return [
+        {
+            "source": r["unique_id"].removeprefix("source.canvass."),
+            "status": r["status"],
+            "detail": dbt.freshness_message(r),
+        }
+        for r in invocation.results
+    ]
+
+
 def board_markdown(results: list[slas.SlaResult], model: dict[str, Any]) -> str:
     lines = ["# Canvass monitor", "", "| SLA | value | threshold | status | measured on |"]
     lines.append("| --- | ---: | ---: | --- | --- |")
@@ -134,6 +166,11 @@ def board_markdown(results: list[slas.SlaResult], model: dict[str, Any]) -> str:
         lines.append(
             f"| {r.name} | {value} | {bound} {r.threshold:g} {r.unit} | {mark} | {r.detail} |"
         )
+    freshness = model.get("source_freshness", [])
+    if freshness:
+        lines += ["", "## dbt source freshness", "", "| source | status | detail |"]
+        lines.append("| --- | --- | --- |")
+        lines += [f"| {f['source']} | {f['status']} | {f['detail']} |" for f in freshness]
     run = model.get("scoring_run")
     lines += ["", "## Drift of the deployed model's inputs"]
     if run is None:
@@ -146,7 +183,45 @@ def board_markdown(results: list[slas.SlaResult], model: dict[str, Any]) -> str:
         )
         if model["drifted"]:
             lines.append("Alerts: " + ", ".join(model["drifted"]))
+    if model.get("estimate_alerts"):
+        lines += ["", "## Realised precision far from the calibrated expectation"]
+        lines += [
+            f"- run of {a['as_of_date']}, {a['cut']}: realised {a['realised_precision']:.3f}, "
+            f"expected {a['expected_precision']:.3f} ({a['inspected']} inspected)"
+            for a in model["estimate_alerts"]
+        ]
     return "\n".join(lines)
+
+
+def alert_payload(
+    run_id: str,
+    clock: datetime,
+    status: str,
+    breaches: list[slas.SlaResult],
+    model: dict[str, Any],
+) -> dict[str, Any] | None:
+    """What the webhook receives: the breaches, drift alerts and estimate alerts; None when there
+    is nothing to say."""
+    if not (breaches or model["drift_alerts"] or model["estimate_alerts"]):
+        return None
+    return {
+        "product": "canvass",
+        "monitor_run_id": run_id,
+        "clock": clock.isoformat(),
+        "status": status,
+        "breaches": [
+            {
+                "sla": r.name,
+                "value": r.value,
+                "threshold": r.threshold,
+                "unit": r.unit,
+                "detail": r.detail,
+            }
+            for r in breaches
+        ],
+        "drift_alerts": model["drifted"],
+        "estimate_alerts": model["estimate_alerts"],
+    }
 
 
 def post_alert(url: str, payload: dict[str, Any]) -> None:
@@ -176,12 +251,13 @@ def monitor(
         )
         model = watch_model(str(run_id), str(experiment or default_experiment()), as_of)
         results = check_slas(str(run_id), str(sla_file or default_slas()), as_of)
+        model["source_freshness"] = check_source_freshness()
         breaches = [r for r in results if r.breached]
         status = (
             "breach"
             if breaches
             else "alert"
-            if model["drift_alerts"]
+            if model["drift_alerts"] or model["estimate_alerts"]
             else "warn"
             if model["drift_warnings"]
             else "ok"
@@ -200,33 +276,24 @@ def monitor(
         )
     if model["drift_alerts"]:
         logger.warning("drift alerts: %s", ", ".join(model["drifted"]))
+    for a in model["estimate_alerts"]:
+        logger.warning(
+            "realised precision of the run of %s at %s is %.3f, the calibrated probabilities "
+            "expected %.3f",
+            a["as_of_date"],
+            a["cut"],
+            a["realised_precision"],
+            a["expected_precision"],
+        )
     create_markdown_artifact(
         markdown=board_markdown(results, model),
         key="canvass-monitor",
         description="SLA board and drift summary of this monitor run",
     )
     webhook = os.environ.get("CANVASS_ALERT_WEBHOOK")
-    if webhook and (breaches or model["drift_alerts"]):
-        post_alert(
-            webhook,
-            {
-                "product": "canvass",
-                "monitor_run_id": str(run_id),
-                "clock": clock.isoformat(),
-                "status": status,
-                "breaches": [
-                    {
-                        "sla": r.name,
-                        "value": r.value,
-                        "threshold": r.threshold,
-                        "unit": r.unit,
-                        "detail": r.detail,
-                    }
-                    for r in breaches
-                ],
-                "drift_alerts": model["drifted"],
-            },
-        )
+    payload = alert_payload(str(run_id), clock, status, breaches, model)
+    if webhook and payload is not None:
+        post_alert(webhook, payload)
     return {
         "monitor_run_id": str(run_id),
         "status": status,

@@ -122,7 +122,9 @@ def drift(
                     status="unknown",
                     detail="not compared: the previous run was scored by another model",
                 )
-            found = pd.concat([found, pd.DataFrame([score_row])], ignore_index=True)
+            # an uncompared score has no value: NaN of the value column's dtype, not an object
+            score_frame = pd.DataFrame([score_row]).astype({"value": float})
+            found = pd.concat([found, score_frame], ignore_index=True)
         parts.append(found.assign(reference_rows=len(reference), current_rows=len(current)))
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
@@ -273,6 +275,23 @@ def performance(
     found["labels_through"] = outcomes["inspection_date"].max() if len(outcomes) else None
     found["labels_seen"] = labels_seen(conn, run, until) if seen is None else seen
     return found
+
+
+def estimate_alerts(run: ScoringRun, found: pd.DataFrame) -> list[dict[str, Any]]:
+    """The cuts of `performance(run)` whose realised precision is beyond the estimate gap's alert
+    from what the calibrated probabilities expected: what the monitor alerts on (JSON-safe)."""
+    return [
+        {
+            "as_of_date": run.as_of_date.isoformat(),
+            "model_id": run.model_id,
+            "cut": r.cut,
+            "realised_precision": float(r.precision),
+            "expected_precision": float(r.expected_precision_inspected),
+            "inspected": int(r.inspected),
+        }
+        for r in found.itertuples()
+        if r.estimate_status == "alert"
+    ]
 
 
 # the table's columns, and the frame's (realised_performance names precision plainly)

@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -73,8 +74,15 @@ def run_dbt(
     with _dbt_environment(settings, target):
         result = dbtRunner().invoke(dbt_args(args, settings))
     run_results = None
-    results_file = target / "run_results.json"
-    if args and args[0] in {"build", "run", "test", "seed", "snapshot"} and results_file.exists():
+    # `dbt source freshness` writes its results to sources.json, the node commands run_results.json
+    results_file = target / (
+        "sources.json" if list(args[:2]) == ["source", "freshness"] else "run_results.json"
+    )
+    if (
+        args
+        and args[0] in {"build", "run", "test", "seed", "snapshot", "source"}
+        and results_file.exists()
+    ):
         run_results = json.loads(results_file.read_text())
     error = (
         None
@@ -114,6 +122,22 @@ def tables_without_watermark(conn: psycopg.Connection, manifest_path: Path) -> l
         [incremental],
     ).fetchall()
     return [r[0] for r in rows]
+
+
+def freshness_message(result: dict[str, Any]) -> str:
+    """A source freshness result in words (its newest load and age); '' for other nodes."""
+    if "max_loaded_at_time_ago_in_s" not in result:
+        return ""
+    if result.get("status") == "runtime error":
+        return result.get("error") or "could not be measured"
+    age = float(result["max_loaded_at_time_ago_in_s"]) / 3600
+    newest = datetime.fromisoformat(result["max_loaded_at"]).strftime("%Y-%m-%d %H:%M")
+    return f"newest load {newest} UTC, {age:,.1f} h before the check"
+
+
+def source_freshness(settings: Settings | None = None) -> DbtInvocation:
+    """`dbt source freshness` over the sources that declare it (warn/error ages in their YAML)."""
+    return run_dbt(["source", "freshness"], settings)
 
 
 def record_invocation(
@@ -164,7 +188,7 @@ def record_invocation(
                         r["status"],
                         r.get("failures"),
                         r.get("execution_time"),
-                        (r.get("message") or "")[:2000],
+                        (r.get("message") or freshness_message(r))[:2000],
                         (r.get("adapter_response") or {}).get("rows_affected"),
                     )
                     for r in rr.get("results", [])

@@ -30,6 +30,7 @@ from bokeh.palettes import YlOrRd9
 from bokeh.plotting import figure
 from bokeh.transform import linear_cmap
 
+from dashboards.pages import nav_html
 from dashboards.ranking.data import (
     ALL,
     Filters,
@@ -305,6 +306,7 @@ def build_document(doc: Document, store: RankingStore | None = None) -> dict[str
     )
     doc.add_root(layout)
     doc.title = "Canvass · who to inspect first"
+    doc.template_variables["nav"] = nav_html("/ranking")
     return {
         "source": source,
         "table": table,

@@ -77,6 +77,9 @@ def sla_table(watched: dict[str, Any]) -> Table:
             _STATUS_STYLE[r["status"]],
             r["detail"],
         )
+    for f in watched.get("source_freshness", []):
+        style = {"pass": "[green]ok", "warn": "[yellow]late"}.get(f["status"], "[red]stale")
+        table.add_row(f"dbt source freshness {f['source']}", "", "", style, f["detail"])
     run = watched.get("scoring_run")
     if run:
         table.caption = (
@@ -84,6 +87,11 @@ def sla_table(watched: dict[str, Any]) -> Table:
             f"{watched['drift_alerts']} alert(s), {watched['drift_warnings']} warning(s)"
             + (f" ({', '.join(watched['drifted'][:4])})" if watched["drifted"] else "")
             + f"; against the training rows: {watched['training_shift_alerts']} shift(s)"
+            + "".join(
+                f"; run of {a['as_of_date']} at {a['cut']}: realised {a['realised_precision']:.2f}"
+                f", expected {a['expected_precision']:.2f}"
+                for a in watched.get("estimate_alerts", [])[:3]
+            )
         )
     return table
 
@@ -122,6 +130,9 @@ def print_summary(result: dict[str, Any], seconds: float) -> None:
     where.add_row("Dashboard", "canvass dashboard", f"http://127.0.0.1:{DASHBOARD_PORT}/ranking")
     where.add_row(
         "Monitoring", "canvass dashboard", f"http://127.0.0.1:{DASHBOARD_PORT}/monitoring"
+    )
+    where.add_row(
+        "Models and fairness", "canvass dashboard", f"http://127.0.0.1:{DASHBOARD_PORT}/model"
     )
     where.add_row("REST API", "canvass api", f"http://127.0.0.1:{API_PORT}/docs")
     where.add_row("dbt docs (lineage)", "canvass docs", f"http://127.0.0.1:{DOCS_PORT}")

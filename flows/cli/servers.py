@@ -31,10 +31,12 @@ def dashboard(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     show: Annotated[bool, typer.Option(help="Open a browser.")] = False,
 ) -> None:
-    """Serve the Bokeh dashboard of ranked establishments."""
+    """Serve the Bokeh dashboard: the ranking, monitoring and model pages."""
     from dashboards import serve
+    from dashboards.pages import PAGES
 
-    console.print(f"Dashboard on http://{host}:{port}/ranking")
+    for path, _, title in PAGES:
+        console.print(f"{title}: http://{host}:{port}{path}")
     serve(port=port, address=host, show=show)
 
 

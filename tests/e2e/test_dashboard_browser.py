@@ -86,3 +86,28 @@ def test_the_monitoring_page_shows_the_board_drift_and_precision(
         finally:
             browser.close()
     assert screenshot.stat().st_size > 10_000
+
+
+def test_the_model_page_shows_the_leaderboard_windows_and_fairness(
+    dashboard_url: str, tmp_path: Path
+) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1300, "height": 1400})
+            page.goto(dashboard_url.replace("/ranking", "/model"))
+            expect(page.get_by_text("which model ranks")).to_be_visible(timeout=30_000)
+            expect(page.locator(".slick-row").first).to_contain_text("RandomForestClassifier")
+            expect(page.get_by_text("baseline: random").first).to_be_visible()
+            expect(page.get_by_text("1 outside the band")).to_be_visible()
+            expect(page.locator(".bk-Figure")).to_have_count(2)  # precision by window, fairness
+            expect(page.locator("canvas").first).to_be_visible()
+            page.get_by_role("link", name="Monitoring").click()  # the pages link to each other
+            expect(page.get_by_text("is the product healthy?")).to_be_visible(timeout=30_000)
+            screenshot = tmp_path / "model.png"
+            page.screenshot(path=str(screenshot), full_page=True)
+        finally:
+            browser.close()
+    assert screenshot.stat().st_size > 10_000

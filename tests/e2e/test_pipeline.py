@@ -99,8 +99,13 @@ def test_lineage_is_recorded(first_run: dict, db: psycopg.Connection) -> None:
         >= 1
     )
     assert db.execute("select bool_and(success) from meta.dbt_invocations").fetchone() == (True,)
-    # the newest whole build (after it, score and monitor rebuild only their layers)
-    latest = next(i for i in invocation_history(db, limit=10) if "--select" not in i["command"])
+    # the newest whole build (after it, score and monitor rebuild only their layers, and the
+    # monitor checks source freshness)
+    latest = next(
+        i
+        for i in invocation_history(db, limit=10)
+        if i["command"].startswith("build") and "--select" not in i["command"]
+    )
     assert latest["success"] and latest["tests_passed"] > 50 and latest["tests_failed"] == 0
     deployed = db.execute("select distinct model_id from ml.scores").fetchall()
     assert len(deployed) == 1
@@ -208,6 +213,35 @@ def test_the_monitor_stage_watched_the_scoring_run(first_run: dict, db: psycopg.
     assert any(c.startswith("feature__") for c in archived.columns)
     again = archives.archived_ranking(db, scored["model_id"], scored["as_of_date"])
     assert again is not None and again.equals(archived)
+
+
+def test_the_monitor_records_dbt_source_freshness(first_run: dict, db: psycopg.Connection) -> None:
+    """`dbt source freshness` ran in the monitor: its results sit beside the builds' in meta and
+    reach the dbt trend mart; both sources were just loaded, so both are fresh."""
+    freshness = {f["source"]: f["status"] for f in first_run["monitor"]["source_freshness"]}
+    assert freshness == {"chicago.food_inspections": "pass", "meta.ingest_batches": "pass"}
+    recorded = db.execute(
+        "select results.unique_id, results.status, results.message "
+        "from meta.dbt_node_results as results "
+        "inner join meta.dbt_invocations as invocations using (invocation_id) "
+        "where invocations.command = 'source freshness' and results.resource_type = 'source' "
+        "order by invocations.started_at desc, results.unique_id limit 2"
+    ).fetchall()
+    assert [r[:2] for r in recorded] == [
+        ("source.canvass.chicago.food_inspections", "pass"),
+        ("source.canvass.meta.ingest_batches", "pass"),
+    ]
+    assert all("h before the check" in r[2] for r in recorded)
+    trend = db.execute(
+        "select sources_fresh, sources_stale from marts.fct_dbt_runs where is_freshness_check "
+        "order by started_at desc limit 1"
+    ).fetchone()
+    assert trend == (2, 0)
+    build = db.execute(
+        "select tests_passed, tests_failed from marts.fct_dbt_runs where is_whole_build "
+        "order by started_at desc limit 1"
+    ).fetchone()
+    assert build[0] > 100 and build[1] == 0
 
 
 def test_the_deployed_model_is_calibrated_and_its_ranking_carries_expectations(

@@ -119,3 +119,40 @@ def test_a_second_replay_gives_the_same_tables(replayed: dict, replay_db: str) -
     for query, before in replayed["tables"].items():
         assert _rows(replay_db, query) == before, query
     assert replayed["second"]["weeks"][0]["ingest"]["rows_inserted"] == 0
+
+
+def test_the_monitoring_and_model_pages_draw_the_replayed_history(
+    replayed: dict, replay_db: str
+) -> None:
+    """What `make demo`'s replay is for: every chart of both pages has the replay's runs."""
+    from bokeh.document import Document
+    from bokeh.models import ColumnDataSource, DataTable
+    from support.delivery_seed import reader_settings
+
+    from dashboards.model import data as model_data
+    from dashboards.model import main as model_page
+    from dashboards.monitoring import data as monitoring_data
+    from dashboards.monitoring import main as monitoring_page
+
+    settings = reader_settings(replay_db)
+    monitoring = monitoring_data.read(settings)
+    assert monitoring.problem is None
+    assert set(monitoring.scores["as_of_date"]) == set(DAYS)  # the score band of both runs
+    assert set(monitoring.drift_history["as_of_date"]) == {DAYS[1]}  # the second against the first
+    assert len(monitoring.sla_history) and len(monitoring.performance)
+    doc = Document()
+    monitoring_page.build_document(doc, monitoring)
+    sources = [s.data for s in doc.select({"type": ColumnDataSource})]
+    assert all(len(next(iter(d.values()), [])) for d in sources if d), "an empty chart"
+
+    model = model_data.read(settings)
+    assert model.problem is None
+    kinds = set(model.leaderboard["candidate_kind"])
+    assert kinds == {"model", "baseline"}
+    assert model.leaderboard["is_deployed_group"].sum() == 1
+    assert model.windows["test_start_date"].nunique() >= 2
+    assert set(model.fairness["as_of_date"]) >= {DAYS[0]}
+    doc = Document()
+    model_page.build_document(doc, model)
+    (board,) = [t.source.data for t in doc.select({"type": DataTable})]
+    assert sum(c.startswith("★") for c in board["candidate"]) == 1  # the deployed group

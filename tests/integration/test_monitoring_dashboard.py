@@ -42,6 +42,25 @@ def test_the_page_shows_the_newest_board_drift_and_precision(seeded: str) -> Non
     assert "Good:" in _text(doc)  # every panel says what good looks like
 
 
+def test_the_history_panels_show_every_run(seeded: str) -> None:
+    """Drift feature x run, the score band of each scoring run, the SLA status of each monitor
+    run and the data-quality measures against their thresholds."""
+    doc = Document()
+    build_document(doc, read(reader_settings(seeded)))
+    sources = [s.data for s in doc.select({"type": ColumnDataSource})]
+    cells = [d for d in sources if "status" in d and "day" in d]
+    drift_cells = next(d for d in cells if "prior_fails" in d["name"])
+    assert list(drift_cells["status"]) == ["alert"]  # psi alert beats ks ok: the worst wins
+    sla_cells = next(d for d in cells if "freshness.newest_inspection" in d["name"])
+    assert sorted(zip(sla_cells["day"], sla_cells["status"], strict=True))[:2] == [
+        ("2024-02-01", "ok"),
+        ("2024-03-01", "breach"),
+    ]
+    (band,) = [d for d in sources if "score_median" in d]
+    assert len(band["score_median"]) == 3  # the three scoring runs
+    assert list(band["establishments_scored"]) == [3, 2, 5]
+
+
 def test_before_any_monitor_run_the_page_says_so(warehouse_url: str) -> None:
     url = create_delivery_database(warehouse_url, seed=False)
     try:

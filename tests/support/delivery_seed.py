@@ -176,6 +176,7 @@ DELIVERY_SELECTION = [
     "feature_catalogue",
     "source:ml+",
     "source:monitoring+",
+    "+fct_dbt_runs",
     "--exclude",
     "assert_feature_marts_match_the_catalogue",
 ]
@@ -334,6 +335,7 @@ def seed_rows(conn: psycopg.Connection) -> None:
                 ("cat__zip_60614", 0.05, 5, "zip"),
             ],
         )
+        seed_evaluations(cur)
         cur.executemany(
             """
             insert into ml.scores (model_id, establishment_id, license_number, as_of_date,
@@ -343,6 +345,51 @@ def seed_rows(conn: psycopg.Connection) -> None:
             SCORES,
         )
         seed_monitoring(cur)
+
+
+def seed_evaluations(cur: psycopg.Cursor) -> None:
+    """Two cross-validation windows of group-1 (precision@10% 0.5 and 0.3, mean 0.4) against the
+    random baseline (0.2 and 0.25), and group-1's selection-time FNR audit of zip 60601 (1.1)."""
+    cur.executemany(
+        """
+        insert into ml.models (model_id, model_group_id, experiment_hash, train_end, test_start,
+                               test_end, train_rows, artifact_path, artifact_sha256,
+                               training_seconds, random_seed, library_versions)
+        values (%s, 'group-1', 'exp-1', %s, %s, %s, 80, 'artifacts/cv.joblib', 'sha', 1.0, 1,
+                '{}')
+        """,
+        [
+            ("model-w1", date(2023, 10, 1), date(2023, 10, 1), date(2023, 11, 1)),
+            ("model-w2", date(2023, 11, 1), date(2023, 11, 1), date(2023, 12, 1)),
+        ],
+    )
+    cur.executemany(
+        "insert into ml.experiment_models (experiment_hash, model_id, role) values ('exp-1', %s, %s)",
+        [("model-w1", "cv"), ("model-w2", "cv"), ("model-new", "deployed")],
+    )
+    cur.executemany(
+        "insert into ml.evaluations (model_id, metric, parameter, value) values (%s, %s, %s, %s)",
+        [
+            ("model-w1", "precision@", "10_pct", 0.5),
+            ("model-w2", "precision@", "10_pct", 0.3),
+            ("model-w1", "days_earlier", "", 4.0),
+            ("model-w2", "days_earlier", "", 2.0),
+        ],
+    )
+    cur.executemany(
+        "insert into ml.baseline_evaluations (experiment_hash, baseline, test_start, test_end, "
+        "metric, parameter, value) values ('exp-1', 'random', %s, %s, 'precision@', '10_pct', %s)",
+        [
+            (date(2023, 10, 1), date(2023, 11, 1), 0.2),
+            (date(2023, 11, 1), date(2023, 12, 1), 0.25),
+        ],
+    )
+    cur.execute(
+        "insert into ml.bias_audits (model_id, threshold, attribute_name, attribute_value, metric, "
+        "group_size, group_label_pos, predicted_pos, value, reference_group, disparity, is_fair) "
+        "values ('model-w2', 'top_10_pct', 'zip', '60601', 'fnr', 20, 5, 3, 0.55, '60614', 1.1, "
+        "true)"
+    )
 
 
 MONITOR_RUN = uuid.UUID("00000000-0000-4000-8000-00000000b0a2")
@@ -411,6 +458,15 @@ def seed_monitoring(cur: psycopg.Cursor) -> None:
             ("previous_run", "prior_fails", "psi", 0.31234567, 0.1, 0.25, "alert", MONITOR_RUN),
             ("previous_run", "prior_fails", "ks", 0.05, 0.1, 0.2, "ok", MONITOR_RUN),
             ("training", "zip", "js_distance", 0.12, 0.1, 0.2, "warn", MONITOR_RUN),
+        ],
+    )
+    cur.executemany(
+        "insert into monitoring.fairness (as_of_date, model_id, attribute_name, attribute_value, "
+        "metric, group_size, value, reference_group, disparity, is_fair, monitor_run_id) "
+        "values ('2024-02-01', 'model-new', 'zip', %s, 'fnr', %s, %s, '60614', %s, %s, %s)",
+        [
+            ("60601", 3, 0.9, 1.5, False, MONITOR_RUN),
+            ("60614", 4, 0.6, 1.0, True, MONITOR_RUN),
         ],
     )
     cur.executemany(

@@ -17,6 +17,7 @@ APPS = {
     "canvass_api": [ROOT / "api"],
     "ranking_dashboard": [ROOT / "dashboards" / "ranking"],
     "monitoring_dashboard": [ROOT / "dashboards" / "monitoring"],
+    "model_dashboard": [ROOT / "dashboards" / "model"],
 }
 
 

@@ -183,3 +183,40 @@ def test_fail_rate_by_decile() -> None:
     assert deciles.loc[1, "fail_rate"] == 1 and deciles.loc[2, "fail_rate"] == 1
     assert deciles.loc[3:, "fail_rate"].eq(0).all()
     assert deciles["inspected"].sum() == 20
+
+
+def test_an_estimate_alert_reaches_the_monitor_status_and_the_webhook_payload() -> None:
+    """A cut whose realised precision is beyond the estimate gap's alert is an alert of the run:
+    it is named in the webhook's JSON; a run with only ok cuts has nothing to post."""
+    from datetime import UTC, date, datetime
+
+    from flows.monitor import alert_payload
+    from ml.observe import ScoringRun, estimate_alerts
+
+    run = ScoringRun("model-a", date(2024, 3, 4))
+    found = pd.DataFrame(
+        {
+            "cut": ["10_pct", "20_pct"],
+            "precision": [0.2, 0.5],
+            "expected_precision_inspected": [0.55, 0.5],
+            "inspected": [40, 80],
+            "estimate_status": ["alert", "ok"],
+        }
+    )
+    alerts = estimate_alerts(run, found)
+    assert alerts == [
+        {
+            "as_of_date": "2024-03-04",
+            "model_id": "model-a",
+            "cut": "10_pct",
+            "realised_precision": 0.2,
+            "expected_precision": 0.55,
+            "inspected": 40,
+        }
+    ]
+    quiet = {"drift_alerts": 0, "drifted": [], "estimate_alerts": []}
+    clock = datetime(2024, 3, 11, tzinfo=UTC)
+    assert alert_payload("run", clock, "ok", [], quiet) is None
+    payload = alert_payload("run", clock, "alert", [], {**quiet, "estimate_alerts": alerts})
+    assert payload is not None and payload["estimate_alerts"] == alerts
+    assert estimate_alerts(run, found.assign(estimate_status="ok")) == []

@@ -8,6 +8,7 @@ source as (
         license_number,
         as_of_date,
         score,
+        probability,
         rank_abs,
         scored_at
     from {{ source('ml', 'scores') }}
@@ -20,6 +21,7 @@ renamed as (
         license_number,
         as_of_date,
         score,
+        probability,
         rank_abs as score_rank,
         scored_at
     from source

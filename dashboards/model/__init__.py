@@ -1,0 +1,1 @@
+"""The model dashboard (Bokeh server app, directory format)."""
