@@ -18,12 +18,14 @@ import pandas as pd
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NONE
+from prefect.states import State
 
 from flows.tracking import tracked_run
 from ml import deploy as deployment
 from ml import experiment as ex
 from ml import frames, plots, registry, report
 from ml.config import ExperimentConfig, load_experiment
+from ml.frames import FrameError
 from ml.splits import Split, make_splits
 from warehouse.db import connect
 from warehouse.runs import git_commit
@@ -53,7 +55,18 @@ def load_config(experiment: str, profile: str | None) -> ExperimentConfig:
     return config
 
 
-@task(retries=2, retry_delay_seconds=[2, 10], cache_policy=NONE)
+def retry_unless_nothing_to_train(task: object, task_run: object, state: State) -> bool:
+    """Retry a failed read (a warehouse restarting), not an empty frame: it would fail again,
+    ten seconds later."""
+    return not isinstance(state.data, FrameError)
+
+
+@task(
+    retries=2,
+    retry_delay_seconds=[2, 10],
+    retry_condition_fn=retry_unless_nothing_to_train,
+    cache_policy=NONE,
+)
 def load_training_frame(config: ExperimentConfig, until: date | None) -> pd.DataFrame:
     """marts.ml_features joined to marts.ml_labels (inspections before `until` when given)."""
     with connect(autocommit=True) as conn:
@@ -68,7 +81,12 @@ def cut_splits(frame: pd.DataFrame, config: ExperimentConfig, reports_dir: Path)
     data = ex.labelled(frame, config.label)
     splits = make_splits(data["inspection_date"], config.temporal)
     if not splits:
-        raise ValueError("not enough labelled history for a single temporal split")
+        first, last = data["inspection_date"].min(), data["inspection_date"].max()
+        raise FrameError(
+            f"not enough labelled history for a single temporal split: {len(data):,} labelled "
+            f"inspections from {first} to {last}, and each window needs rows before it and "
+            f"{config.temporal.test_window_months} whole month(s) to test on"
+        )
     plots.save_splits(splits, Path(reports_dir) / "splits.html")
     get_run_logger().info(
         "%d windows from %s to %s", len(splits), splits[0].test_start, splits[-1].test_end

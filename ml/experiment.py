@@ -77,8 +77,13 @@ def _fit_or_load(
     artifacts_dir: Path,
     git_commit: str | None,
     is_deployable: bool = False,
+    fingerprint: str | None = None,
 ) -> tuple[str, Any, bool]:
-    fingerprint = ids.data_fingerprint(train["inspection_id"], train[config.label])
+    """The model of `spec` on `train`: loaded when the registry has it (same group, windows,
+    seed and training rows), else fitted and saved. `fingerprint`: the rows' data_fingerprint
+    when the caller has it (one window's groups share their training rows)."""
+    if fingerprint is None:
+        fingerprint = ids.data_fingerprint(train["inspection_id"], train[config.label])
     model_id = ids.model_id_for(
         group_id,
         train_start=train_start,
@@ -142,6 +147,7 @@ def train_window(
     test = data[split.test_mask(data["inspection_date"])].reset_index(drop=True)
     check_no_leakage(split, train["inspection_date"], test["inspection_date"])
     results: list[ModelResult] = []
+    fingerprint = ids.data_fingerprint(train["inspection_id"], train[config.label])
     for spec in config.grid:
         group_id = registry.register_model_group(conn, spec, config.features, config.label)
         model_id, pipe, reused = _fit_or_load(
@@ -157,6 +163,7 @@ def train_window(
             test_end=split.test_end,
             artifacts_dir=artifacts_dir,
             git_commit=git_commit,
+            fingerprint=fingerprint,
         )
         registry.link_model(conn, experiment_hash, model_id, "cv")
         with single_threaded():

@@ -115,14 +115,15 @@ def simulated_dates(dates: Sequence, scores: Sequence) -> np.ndarray:
     slot_days = np.sort(days)  # slot i happens on the i-th earliest actual inspection day
     order = np.argsort(-s, kind="stable")
     out = np.empty(len(s))
-    start = 0
+    if not len(s):
+        return out
+    # blocks of equal scores in score order: each row gets the mean slot day of its block
     sorted_scores = s[order]
-    while start < len(order):
-        stop = start
-        while stop < len(order) and sorted_scores[stop] == sorted_scores[start]:
-            stop += 1
-        out[order[start:stop]] = slot_days[start:stop].mean()
-        start = stop
+    starts = np.flatnonzero(np.r_[True, sorted_scores[1:] != sorted_scores[:-1]])
+    block = np.cumsum(np.r_[True, sorted_scores[1:] != sorted_scores[:-1]]) - 1
+    sums = np.add.reduceat(slot_days, starts)
+    sizes = np.diff(np.r_[starts, len(s)])
+    out[order] = (sums / sizes)[block]
     return out
 
 

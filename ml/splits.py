@@ -1,9 +1,13 @@
 """Temporal cross-validation: train on everything before t, test on [t, t + window), roll t monthly.
 
 Every interval is half-open: `train_start <= date < train_end == test_start <= date < test_end`.
-The last test window ends the day after the latest labelled inspection; the earlier windows step
-back one window length at a time, so they tile the most recent `n_windows * window` months with no
-gap and no overlap. Windows with no training rows or no test rows are dropped (and logged).
+Windows sit on calendar months: the last test window ends at the first day of the month of the
+day after the latest labelled inspection, and the earlier windows step back one window length at a
+time, so they tile the most recent `n_windows * window` whole months with no gap and no overlap.
+A week of new inspections therefore moves no window until a month ends: every cross-validation
+model is reused (same window, same training rows) and only the deployed refit on all rows is new.
+The inspections of the current, unfinished month train that refit; they test nothing yet.
+Windows with no training rows or no test rows are dropped (and logged).
 """
 
 from __future__ import annotations
@@ -49,7 +53,8 @@ def make_splits(label_dates: pd.Series, temporal: TemporalConfig) -> list[Split]
     if dates.empty:
         return []
     first = dates.min().normalize()
-    end = dates.max().normalize() + pd.Timedelta(days=1)
+    after_last = dates.max().normalize() + pd.Timedelta(days=1)
+    end = after_last.replace(day=1)  # the month boundary on or before it
     step = pd.DateOffset(months=temporal.test_window_months)
     bounds = [end - step * j for j in range(temporal.n_windows + 1)]
     splits: list[Split] = []

@@ -114,3 +114,20 @@ def test_dbt_debug_runs(cli_env: dict[str, str]) -> None:
     code, out, _ = canvass(cli_env, "dbt", "debug")
     assert code == 0, out
     assert "All checks passed" in out
+
+
+def test_a_run_with_nothing_before_until_says_so_without_retrying(
+    cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    """`canvass run --until D` with no inspection before D: the load and the build succeed on
+    nothing, then training stops at once with what it found (not after two retries). Last in the
+    module: it builds the empty warehouse's marts."""
+    env = cli_env | {
+        "CANVASS_DBT_TARGET_DIR": str(tmp_path / "target"),
+        "CANVASS_LANDING_URL": str(tmp_path / "landing"),
+    }
+    code, out, _ = canvass(env, "run", "--source", "demo", "--until", "2012-01-01")
+    assert code == 1, out
+    text = " ".join(out.split())
+    assert "Nothing to work on" in text and "no labelled inspections" in text
+    assert "Retry" not in out and "Traceback" not in out

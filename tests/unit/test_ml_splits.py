@@ -35,6 +35,28 @@ def test_windows_tile_the_last_months_with_training_strictly_before() -> None:
         check_no_leakage(s, train, test)
 
 
+def test_windows_stay_put_while_a_month_fills() -> None:
+    """A week of new inspections moves no window: they end at the month boundary, so every
+    cross-validation model trains on the same rows and is reused; the new days wait for the
+    month to end (the deployed refit trains on them)."""
+    config = TemporalConfig(test_window_months=1, n_windows=3)
+    before = make_splits(_dates("2013-01-01", "2013-06-10"), config)
+    week_later = make_splits(_dates("2013-01-01", "2013-06-17"), config)
+    assert before == week_later
+    assert before[-1].test_end == dt.date(2013, 6, 1)
+    assert [s.test_start for s in before] == [
+        dt.date(2013, 3, 1),
+        dt.date(2013, 4, 1),
+        dt.date(2013, 5, 1),
+    ]
+    # the month ends: one new window, the oldest drops out
+    next_month = make_splits(_dates("2013-01-01", "2013-07-02"), config)
+    assert [s.test_start for s in next_month] == [s.test_start for s in before[1:]] + [
+        dt.date(2013, 6, 1)
+    ]
+    assert next_month[:2] == before[1:]
+
+
 def test_max_training_history_limits_the_window() -> None:
     dates = _dates("2010-01-01", "2013-12-31")
     splits = make_splits(
