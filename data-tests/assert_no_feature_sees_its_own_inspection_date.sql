@@ -1,6 +1,9 @@
 -- Leakage guard: for every training row, the latest inspection any establishment feature drew on is
 -- strictly before the inspection date, and the zip rate counts only inspections of earlier dates
--- (recounted here by brute force for a sample of rows). Returns the rows that saw their own day.
+-- (recounted here for a sample of rows from the zip's per-day counts: at most 365 days per row,
+-- so the recount grows with the sample, not with the inspections per zip and year). Returns the
+-- rows that saw their own day. The sample is every inspection id divisible by the var
+-- `leakage_sample_every` (50; 1 recounts every row).
 with
 
 features as (
@@ -16,33 +19,35 @@ features as (
     from {{ ref('ml_features') }}
 ),
 
-inspections as (
+zip_days as (
     select
-        inspection_date,
         zip,
-        is_failed
+        inspection_date,
+        count(*) as inspections,
+        count(case when is_failed then 1 end) as fails
     from {{ ref('fct_inspections') }}
     where is_failed is not null
+    group by zip, inspection_date
 ),
 
 sampled as (
     select *
     from features
-    where zip is not null and mod(inspection_id, 50) = 0
+    where zip is not null and mod(inspection_id, {{ var('leakage_sample_every') }}) = 0
 ),
 
 zip_recount as (
     select
         sampled.inspection_id,
         sampled.zip_fail_rate_365d,
-        cast(count(case when inspections.is_failed then 1 end) as {{ dbt.type_float() }})
-        / nullif(count(inspections.inspection_date), 0) as expected_rate
+        cast(sum(zip_days.fails) as {{ dbt.type_float() }})
+        / nullif(sum(zip_days.inspections), 0) as expected_rate
     from sampled
-    left join inspections
+    left join zip_days
         on
-            sampled.zip = inspections.zip
-            and sampled.inspection_date > inspections.inspection_date
-            and {{ dbt.dateadd('day', -365, 'sampled.inspection_date') }} <= inspections.inspection_date
+            sampled.zip = zip_days.zip
+            and sampled.inspection_date > zip_days.inspection_date
+            and {{ dbt.dateadd('day', -365, 'sampled.inspection_date') }} <= zip_days.inspection_date
     group by sampled.inspection_id, sampled.zip_fail_rate_365d
 ),
 

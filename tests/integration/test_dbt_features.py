@@ -309,3 +309,30 @@ def test_a_reader_holding_a_mart_cannot_stall_dbt_and_is_named(
     (holder,) = [h for h in holders if h["pid"] == reader_pid]
     assert holder["role"] == "canvass_reader" and "dim_establishments" in holder["tables"]
     assert f"pg_terminate_backend({reader_pid})" in describe_lock_holders(holders)
+
+
+def test_the_leakage_guard_recounts_zip_rates_and_catches_a_rate_that_saw_its_own_day(
+    built: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """The guard's zip recount (from per-day counts) agrees with every hand-checked rate, and a rate
+    that counted its own day's inspections is returned as a violation."""
+    test = ["test", "--select", "assert_no_feature_sees_its_own_inspection_date"]
+    every_row = ["--vars", "{leakage_sample_every: 1}"]
+    target = tmp_path_factory.mktemp("dbt-leakage")
+    dbt([*test, *every_row], built, target)
+    # 104's own day (2021-03-01) is a pass: counting it moves its zip rate from 1.0 to 3/4.
+    with psycopg.connect(built) as conn:
+        conn.execute(
+            "update marts.ml_features set zip_fail_rate_365d = 0.75 where inspection_id = 104"
+        )
+    try:
+        invocation = run_dbt([*test, *every_row], settings_for(built), target_path=target)
+    finally:
+        with psycopg.connect(built) as conn:
+            conn.execute(
+                "update marts.ml_features set zip_fail_rate_365d = 1.0 where inspection_id = 104"
+            )
+    assert not invocation.success
+    (failure,) = invocation.failures
+    assert "assert_no_feature_sees_its_own_inspection_date" in failure["unique_id"]
+    assert "Got 1 result" in (failure.get("message") or "")
