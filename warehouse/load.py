@@ -79,6 +79,8 @@ _SETTLE_SQL = """
 create temporary table _final on commit drop as
 select distinct on (inspection_id) * from _changed order by inspection_id, source_row desc;
 
+analyze _final;
+
 create temporary table _diff on commit drop as
 select c.inspection_id, r.batch_id <> %(batch_id)s as known_before
 from _final as c
@@ -210,6 +212,9 @@ def load_tables(
                 ["inspection_id"],
                 _csv(new.select(["inspection_id"])),
             )
+            # Statistics for the planner: a week's keys are looked up in raw's primary key, a
+            # reload's join is planned for its real size (without them, raw was scanned whole).
+            conn.execute("analyze _keys")
             known = conn.execute(
                 "select k.inspection_id from _keys as k "
                 "inner join raw.food_inspections as r on r.inspection_id = k.inspection_id"
