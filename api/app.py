@@ -7,6 +7,8 @@ role and never writes.
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from importlib.resources import files
 
 import psycopg
@@ -15,6 +17,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
+from api.deps import close_pools
 from api.routers import establishments, health, monitoring
 from warehouse.settings import Settings, get_settings
 
@@ -117,7 +120,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app_version = version("canvass")
     except PackageNotFoundError:
         app_version = "0.0.0"
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        close_pools(app)  # the reader pools opened by requests
+
     app = FastAPI(
+        lifespan=lifespan,
         title="Canvass API",
         summary="Which food establishments to inspect first, and why.",
         description=DESCRIPTION,

@@ -356,3 +356,26 @@ def test_monitoring_before_any_monitor_run(empty_client: TestClient) -> None:
         "checks": [],
     }
     assert empty_client.get("/monitoring/performance").json() == {"runs": []}
+
+
+def test_requests_borrow_pooled_reader_connections(delivery_url: str) -> None:
+    """Ten requests in a row reuse one connection instead of opening ten; a pooled connection
+    killed under the API (a warehouse restart) is noticed on lending and replaced, so the next
+    request still answers."""
+    from api.deps import reader_pool
+
+    settings = reader_settings(delivery_url)
+    app = create_app(settings)
+    with TestClient(app) as client:
+        for _ in range(10):
+            assert client.get("/establishments/top", params={"limit": 1}).status_code == 200
+        stats = reader_pool(app, settings).get_stats()
+        assert stats["requests_num"] == 10 and stats["connections_num"] == 1
+        with reader_pool(app, settings).connection() as pooled:
+            pid = pooled.info.backend_pid
+        with psycopg.connect(delivery_url, autocommit=True) as admin:
+            killed = admin.execute("select pg_terminate_backend(%s)", [pid]).fetchone()[0]
+        assert killed
+        assert client.get("/establishments/top", params={"limit": 1}).status_code == 200
+        assert reader_pool(app, settings).get_stats()["connections_num"] > 1  # a new one
+    assert not app.state.__dict__.get("reader_pools")  # closed at shutdown
