@@ -1,6 +1,9 @@
 -- Every raw inspection is in int_inspections__deduplicated or is a re-published copy of one that is:
 -- raw rows = kept rows + copies dropped, counted here independently from the raw columns. Returns a
 -- row on mismatch.
+-- It re-scans raw whole: tagged `whole_table` (full builds and CI run it, the weekly build does not).
+{{ config(tags=['whole_table']) }}
+
 with
 
 raw_rows as (

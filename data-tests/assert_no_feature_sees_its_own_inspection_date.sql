@@ -4,6 +4,9 @@
 -- so the recount grows with the sample, not with the inspections per zip and year). Returns the
 -- rows that saw their own day. The sample is every inspection id divisible by the var
 -- `leakage_sample_every` (50; 1 recounts every row).
+-- It re-scans the training frame: tagged `whole_table` (full builds and CI, not the weekly build).
+{{ config(tags=['whole_table']) }}
+
 with
 
 features as (

@@ -1,7 +1,13 @@
 """Flow `transform`: `dbt build` (seeds, models, tests) with its results kept in `meta`.
 
 `select` narrows the build to dbt selectors; the score flow uses `DELIVERY` to rebuild the delivery
-marts (and their tests) over the ML outputs it has just written.
+marts (and their tests) over the ML outputs it has just written. `exclude` leaves nodes out: the
+weekly cycle (`flows/cycle.py`) leaves out what score and monitor rebuild anyway and the whole-table
+tests.
+
+The as-of date reaches dbt as the environment variable `CANVASS_AS_OF_DATE`, not as `--vars`: a
+changed var makes dbt re-parse the whole project (about 5 s), a changed environment variable only
+the model that reads it.
 """
 
 from __future__ import annotations
@@ -27,6 +33,9 @@ from warehouse.settings import get_settings
 
 # The delivery layer: the ml source's staging views and the marts the API and dashboard read.
 DELIVERY = "source:ml+"
+# Tests that re-scan whole tables (the leakage recounts, the reconciliation with raw): full builds
+# and CI run them, the weekly build does not.
+WHOLE_TABLE = "tag:whole_table"
 
 
 @task
@@ -49,18 +58,22 @@ def needs_full_refresh() -> bool:
 
 @task
 def dbt_build(
-    as_of_date: date | None = None, full_refresh: bool = False, select: str | None = None
+    as_of_date: date | None = None,
+    full_refresh: bool = False,
+    select: str | None = None,
+    exclude: str | None = None,
 ) -> dict[str, Any]:
     """Run `dbt build` and store its run results; a failed model or test fails the task."""
     logger = get_run_logger()
     args = ["build"]
     if select:
         args += ["--select", select]
-    if as_of_date is not None:
-        args += ["--vars", f"{{as_of_date: '{as_of_date.isoformat()}'}}"]
+    if exclude:
+        args += ["--exclude", exclude]
     if full_refresh:
         args.append("--full-refresh")
-    invocation = run_dbt(args)
+    as_of = as_of_date.isoformat() if as_of_date is not None else ""
+    invocation = run_dbt(args, env={"CANVASS_AS_OF_DATE": as_of})
     run_id = flow_run.get_id()
     with connect() as conn:
         record_invocation(conn, invocation, uuid.UUID(run_id) if run_id else None)
@@ -69,8 +82,9 @@ def dbt_build(
     for r in results:
         counts[r["status"]] = counts.get(r["status"], 0) + 1
     logger.info(
-        "dbt build%s: %s",
+        "dbt build%s%s: %s",
         f" {select}" if select else "",
+        f" without {exclude}" if exclude else "",
         ", ".join(f"{n} {s}" for s, n in sorted(counts.items())),
     )
     if not invocation.success:
@@ -89,11 +103,20 @@ def dbt_build(
 
 @flow(name="transform")
 def transform(
-    as_of_date: date | None = None, full_refresh: bool = False, select: str | None = None
+    as_of_date: date | None = None,
+    full_refresh: bool = False,
+    select: str | None = None,
+    exclude: str | None = None,
 ) -> dict[str, Any]:
-    """Build and test the warehouse: staging, intermediate and marts (the `select`ed part)."""
-    parameters = {"as_of_date": as_of_date, "full_refresh": full_refresh, "select": select}
+    """Build and test the warehouse: staging, intermediate and marts (the `select`ed part, less
+    the `exclude`d)."""
+    parameters = {
+        "as_of_date": as_of_date,
+        "full_refresh": full_refresh,
+        "select": select,
+        "exclude": exclude,
+    }
     with connect(autocommit=True) as conn, tracked_run(conn, "transform", parameters):
         if not full_refresh and select is None:
             full_refresh = needs_full_refresh()
-        return dbt_build(as_of_date, full_refresh, select)
+        return dbt_build(as_of_date, full_refresh, select, exclude)

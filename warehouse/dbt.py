@@ -6,7 +6,7 @@ import json
 import logging
 import os
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -42,10 +42,12 @@ class DbtInvocation:
 
 
 @contextmanager
-def _dbt_environment(settings: Settings, target_path: Path) -> Iterator[None]:
+def _dbt_environment(
+    settings: Settings, target_path: Path, extra: Mapping[str, str] | None = None
+) -> Iterator[None]:
     # The target path goes by environment: dbt commands without a --target-path option (debug,
     # deps, clean) then run as well as the others.
-    env = settings.dbt_env() | {"DBT_TARGET_PATH": str(target_path)}
+    env = settings.dbt_env() | {"DBT_TARGET_PATH": str(target_path)} | dict(extra or {})
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
     try:
@@ -64,14 +66,19 @@ def dbt_args(args: Sequence[str], settings: Settings) -> list[str]:
 
 
 def run_dbt(
-    args: Sequence[str], settings: Settings | None = None, target_path: Path | None = None
+    args: Sequence[str],
+    settings: Settings | None = None,
+    target_path: Path | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> DbtInvocation:
-    """Invoke dbt (e.g. `["build"]`) against the configured warehouse; never raises on failure."""
+    """Invoke dbt (e.g. `["build"]`) against the configured warehouse; never raises on failure.
+
+    `env` adds environment variables for this invocation only (e.g. `CANVASS_AS_OF_DATE`)."""
     from dbt.cli.main import dbtRunner
 
     settings = settings or get_settings()
     target = target_path or settings.dbt_target_dir
-    with _dbt_environment(settings, target):
+    with _dbt_environment(settings, target, env):
         result = dbtRunner().invoke(dbt_args(args, settings))
     run_results = None
     # `dbt source freshness` writes its results to sources.json, the node commands run_results.json

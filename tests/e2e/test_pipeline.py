@@ -107,6 +107,16 @@ def test_lineage_is_recorded(first_run: dict, db: psycopg.Connection) -> None:
         if i["command"].startswith("build") and "--select" not in i["command"]
     )
     assert latest["success"] and latest["tests_passed"] > 50 and latest["tests_failed"] == 0
+    # a full build runs the whole-table tests the weekly build leaves out
+    assert "--exclude" not in latest["command"]
+    whole_table = db.execute(
+        "select count(*) from meta.dbt_node_results as results "
+        "inner join meta.dbt_invocations as invocations using (invocation_id) "
+        "where invocations.command = %s and results.status = 'pass' and results.unique_id ~ "
+        "'matches_strictly_earlier_count|assert_deduplication_reconciles|assert_no_feature'",
+        [latest["command"]],
+    ).fetchone()[0]
+    assert whole_table >= 6
     deployed = db.execute("select distinct model_id from ml.scores").fetchall()
     assert len(deployed) == 1
 

@@ -94,6 +94,30 @@ def test_each_step_knows_only_its_past(replayed: dict, replay_db: str) -> None:
     assert train_ends <= DAYS[0]  # the first ranking was made by a model that saw only its past
 
 
+def test_a_weeks_build_leaves_out_the_whole_table_tests_and_what_score_rebuilds(
+    replayed: dict, replay_db: str
+) -> None:
+    with psycopg.connect(replay_db) as conn:
+        builds = conn.execute(
+            "select invocations.command, "
+            "count(*) filter (where results.resource_type = 'test'), "
+            "count(*) filter (where results.unique_id ~ "
+            "'matches_strictly_earlier_count|assert_deduplication_reconciles|assert_no_feature'), "
+            "count(*) filter (where results.unique_id ~ 'model\\.canvass\\.(fct_rankings|stg_ml__)'), "
+            "count(*) filter (where results.unique_id = 'model.canvass.ml_scoring_cohort') "
+            "from meta.dbt_invocations as invocations "
+            "inner join meta.dbt_node_results as results using (invocation_id) "
+            "where invocations.command like 'build%%' and invocations.command not like '%%--select%%' "
+            "group by invocations.invocation_id, invocations.command"
+        ).fetchall()
+    # two replays of two weeks each: every week built the warehouse, without the whole-table
+    # tests and the delivery layer, but with its other tests and the scoring cohort
+    assert len(builds) == 4
+    for command, tests, whole_table, delivery, cohort in builds:
+        assert "--exclude" in command and "tag:whole_table" in command
+        assert tests > 0 and whole_table == 0 and delivery == 0 and cohort == 1
+
+
 def test_the_second_day_is_monitored_against_the_first(replayed: dict) -> None:
     drift = replayed["tables"][DRIFT]
     second_day = {(r[2], r[3]) for r in drift if r[0] == DAYS[1]}

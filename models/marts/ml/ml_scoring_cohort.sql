@@ -27,8 +27,12 @@ violation_counts as (
 ),
 
 as_of as (
-    {% if var('as_of_date') -%}
-        select cast('{{ var("as_of_date") }}' as date) as as_of_date
+    {#- The var (by hand), else CANVASS_AS_OF_DATE (the flows): parsed as a date, so nothing else
+        reaches the SQL. -#}
+    {%- set as_of_text = var('as_of_date') or env_var('CANVASS_AS_OF_DATE', '') %}
+    {%- set as_of_date = modules.datetime.date.fromisoformat(as_of_text | string) if as_of_text else none %}
+    {% if as_of_date -%}
+        select cast('{{ as_of_date }}' as date) as as_of_date
     {%- else -%}
         select cast({{ dbt.dateadd('day', 1, 'max(inspection_date)') }} as date) as as_of_date
         from inspections
