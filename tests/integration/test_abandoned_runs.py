@@ -148,3 +148,17 @@ def test_prefect_shows_a_killed_flow_run_as_crashed(
         assert state is not None and state.is_crashed()
         # a second pass leaves the crashed run alone
         assert crash_in_prefect([created.id]) == 0
+
+
+def test_subflows_of_a_tracked_run_start_no_heartbeat_thread(db: psycopg.Connection) -> None:
+    """Prefect joins a run's heartbeat thread at its end, up to 1 s later; the subflows a tracked
+    run starts do without (the top-level run keeps its own), and the setting comes back after."""
+    from prefect.settings import get_current_settings
+
+    from flows.tracking import tracked_run
+
+    before = get_current_settings().flows.heartbeat_frequency
+    with tracked_run(db, "heartbeat-test", {}):
+        assert get_current_settings().flows.heartbeat_frequency is None
+    assert before is not None
+    assert get_current_settings().flows.heartbeat_frequency == before
