@@ -28,12 +28,16 @@ RESULTS = Path(__file__).resolve().parent / "results" / "weekly.json"
 
 
 def _flow_seconds(url: str, since: datetime) -> dict[str, float]:
-    """Seconds per flow name of the succeeded runs started at or after `since`."""
+    """Seconds per flow name of the succeeded runs started at or after `since`; a transform of
+    part of the warehouse (`--select`: the delivery or monitoring marts) is counted apart. Nested
+    runs are inside their parent's time (score's and monitor's transforms in the full run)."""
     with psycopg.connect(url) as conn:
         rows = conn.execute(
-            "select flow_name, sum(extract(epoch from finished_at - started_at)) "
+            "select flow_name || case when parameters ->> 'select' is not null "
+            "then ' --select' else '' end, "
+            "sum(extract(epoch from finished_at - started_at)) "
             "from meta.flow_runs where status = 'succeeded' and started_at >= %s "
-            "group by flow_name",
+            "group by 1",
             [since],
         ).fetchall()
     return {name: round(float(seconds), 2) for name, seconds in rows}
