@@ -13,28 +13,14 @@ Results are printed and kept in bench/results/monitor.json, one entry per source
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-import psycopg
-
-from bench._warehouse import bench_database
-from flows.sources.demo import DEMO_ESTABLISHMENTS, generate_inspections, write_export_csv
+from bench._warehouse import bench_database, bench_files, export_source, flow_seconds, keep_result
+from flows.sources.demo import DEMO_ESTABLISHMENTS
 
 RESULTS = Path(__file__).resolve().parent / "results" / "monitor.json"
-
-
-def _durations(url: str) -> dict[str, float]:
-    with psycopg.connect(url) as conn:
-        rows = conn.execute(
-            "select flow_name, sum(extract(epoch from finished_at - started_at)) "
-            "from meta.flow_runs where status = 'succeeded' group by flow_name"
-        ).fetchall()
-    return {name: float(seconds) for name, seconds in rows}
 
 
 def main() -> None:
@@ -46,14 +32,8 @@ def main() -> None:
 
     from prefect.testing.utilities import prefect_test_harness
 
-    with tempfile.TemporaryDirectory(prefix="canvass-bench-monitor-") as tmp:
-        for key in ("CANVASS_LANDING_URL", "CANVASS_ARTIFACTS_DIR", "CANVASS_REPORTS_DIR"):
-            os.environ[key] = str(Path(tmp) / key.lower())
-        os.environ["CANVASS_DBT_TARGET_DIR"] = str(Path(tmp) / "target")
-        source = args.source
-        if source is None:
-            source = str(Path(tmp) / "demo.csv")
-            write_export_csv(generate_inspections(n_establishments=args.establishments), source)
+    with bench_files("canvass-bench-monitor-") as tmp:
+        source = export_source(args.source, tmp, args.establishments)
         with bench_database() as url, prefect_test_harness(server_startup_timeout=180):
             from flows.monitor import monitor
             from flows.pipeline import pipeline
@@ -61,7 +41,7 @@ def main() -> None:
             started = time.monotonic()
             result = pipeline(source=source, quick=args.quick, monitor_on_data_clock=True)
             wall = time.monotonic() - started
-            durations = _durations(url)
+            durations = flow_seconds(url)
             again = time.monotonic()
             monitor(as_of=result["score"]["as_of_date"])
             warm = time.monotonic() - again
@@ -80,12 +60,7 @@ def main() -> None:
     for stage, seconds in figures["stage_seconds"].items():
         print(f"{stage:>10}: {seconds:7.1f} s")
     print(f"monitor / pipeline: {share:.3f} (target <= 0.10); alone again: {warm:.1f} s")
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    kept = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-    kept = kept if "runs" in kept else {"runs": {}}
-    kept["runs"][f"{figures['source']}{' quick' if args.quick else ''}"] = figures
-    RESULTS.write_text(json.dumps(kept, indent=2) + "\n")
-    print(f"written to {RESULTS}")
+    keep_result(RESULTS, f"{figures['source']}{' quick' if args.quick else ''}", figures)
 
 
 if __name__ == "__main__":

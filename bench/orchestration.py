@@ -15,12 +15,9 @@ Results are printed and kept in bench/results/orchestration.json, one entry per 
 from __future__ import annotations
 
 import argparse
-import json
 import logging
-import os
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -28,8 +25,9 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from flows.sources.demo import DEMO_ESTABLISHMENTS, generate_inspections, write_export_csv
-from warehouse.scratch import scratch_database, scratch_server
+from bench._warehouse import bench_database, bench_files, bench_server, export_source, keep_result
+from flows.sources.demo import DEMO_ESTABLISHMENTS
+from warehouse.settings import ConnectionParts
 
 RESULTS = Path(__file__).resolve().parent / "results" / "orchestration.json"
 
@@ -64,11 +62,12 @@ def without_prefect() -> Iterator[None]:
             setattr(owner, name, value)
 
 
-def _run(admin: Any, source: str, until: date | None, quick: bool, prefect: bool) -> float:
+def _run(
+    admin: ConnectionParts, source: str, until: date | None, quick: bool, prefect: bool
+) -> float:
     from flows.pipeline import pipeline
 
-    with scratch_database(admin, "canvass_bench_orch") as url:
-        os.environ["DATABASE_URL"] = url
+    with bench_database(admin):
         started = time.monotonic()
         if prefect:
             pipeline(source=source, until=until, quick=quick, monitor_on_data_clock=True)
@@ -89,34 +88,21 @@ def main() -> None:
 
     from prefect.testing.utilities import prefect_test_harness
 
-    saved = os.environ.get("DATABASE_URL")
     runs: dict[str, list[float]] = {"with_prefect": [], "without_prefect": []}
-    with tempfile.TemporaryDirectory(prefix="canvass-bench-orch-") as tmp:
-        for key in ("CANVASS_LANDING_URL", "CANVASS_ARTIFACTS_DIR", "CANVASS_REPORTS_DIR"):
-            os.environ[key] = str(Path(tmp) / key.lower())
-        os.environ["CANVASS_DBT_TARGET_DIR"] = str(Path(tmp) / "target")
-        source = args.source
-        if source is None:
-            source = str(Path(tmp) / "demo.csv")
-            write_export_csv(generate_inspections(n_establishments=DEMO_ESTABLISHMENTS), source)
-        try:
-            with (
-                scratch_server("canvass-bench-pg-") as admin,
-                prefect_test_harness(server_startup_timeout=180),
-            ):
-                for i in range(args.pairs):
-                    # alternate the order, so a warm-up or a slowing machine favours neither
-                    order = (False, True) if i % 2 == 0 else (True, False)
-                    for prefect in order:
-                        seconds = _run(admin, source, until, args.quick, prefect)
-                        key = "with_prefect" if prefect else "without_prefect"
-                        runs[key].append(round(seconds, 2))
-                        print(f"pair {i + 1}: {key.replace('_', ' ')}: {seconds:.1f} s", flush=True)
-        finally:
-            if saved is None:
-                os.environ.pop("DATABASE_URL", None)
-            else:
-                os.environ["DATABASE_URL"] = saved
+    with (
+        bench_files("canvass-bench-orch-") as tmp,
+        bench_server() as admin,
+        prefect_test_harness(server_startup_timeout=180),
+    ):
+        source = export_source(args.source, tmp)
+        for i in range(args.pairs):
+            # alternate the order, so a warm-up or a slowing machine favours neither
+            order = (False, True) if i % 2 == 0 else (True, False)
+            for prefect in order:
+                seconds = _run(admin, source, until, args.quick, prefect)
+                key = "with_prefect" if prefect else "without_prefect"
+                runs[key].append(round(seconds, 2))
+                print(f"pair {i + 1}: {key.replace('_', ' ')}: {seconds:.1f} s", flush=True)
     with_s = statistics.median(runs["with_prefect"])
     without_s = statistics.median(runs["without_prefect"])
     overhead = with_s / without_s - 1
@@ -135,11 +121,7 @@ def main() -> None:
         f"pipeline: {with_s:.1f} s with Prefect, {without_s:.1f} s without (medians of "
         f"{args.pairs}): Prefect adds {overhead:+.1%} (target <= 10%)"
     )
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    kept = json.loads(RESULTS.read_text()) if RESULTS.exists() else {"runs": {}}
-    kept["runs"][f"{figures['source']}{' quick' if args.quick else ''}"] = figures
-    RESULTS.write_text(json.dumps(kept, indent=2) + "\n")
-    print(f"written to {RESULTS}")
+    keep_result(RESULTS, f"{figures['source']}{' quick' if args.quick else ''}", figures)
 
 
 if __name__ == "__main__":

@@ -12,35 +12,14 @@ Results are printed and kept in bench/results/weekly.json, one entry per source 
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import tempfile
 import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-import psycopg
-
-from bench._warehouse import bench_database
-from flows.sources.demo import DEMO_ESTABLISHMENTS, generate_inspections, write_export_csv
+from bench._warehouse import bench_database, bench_files, export_source, flow_seconds, keep_result
+from flows.sources.demo import DEMO_ESTABLISHMENTS
 
 RESULTS = Path(__file__).resolve().parent / "results" / "weekly.json"
-
-
-def _flow_seconds(url: str, since: datetime) -> dict[str, float]:
-    """Seconds per flow name of the succeeded runs started at or after `since`; a transform of
-    part of the warehouse (`--select`: the delivery or monitoring marts) is counted apart. Nested
-    runs are inside their parent's time (score's and monitor's transforms in the full run)."""
-    with psycopg.connect(url) as conn:
-        rows = conn.execute(
-            "select flow_name || case when parameters ->> 'select' is not null "
-            "then ' --select' else '' end, "
-            "sum(extract(epoch from finished_at - started_at)) "
-            "from meta.flow_runs where status = 'succeeded' and started_at >= %s "
-            "group by 1",
-            [since],
-        ).fetchall()
-    return {name: round(float(seconds), 2) for name, seconds in rows}
 
 
 def main() -> None:
@@ -58,14 +37,8 @@ def main() -> None:
 
     from prefect.testing.utilities import prefect_test_harness
 
-    with tempfile.TemporaryDirectory(prefix="canvass-bench-weekly-") as tmp:
-        for key in ("CANVASS_LANDING_URL", "CANVASS_ARTIFACTS_DIR", "CANVASS_REPORTS_DIR"):
-            os.environ[key] = str(Path(tmp) / key.lower())
-        os.environ["CANVASS_DBT_TARGET_DIR"] = str(Path(tmp) / "target")
-        source = args.source
-        if source is None:
-            source = str(Path(tmp) / "demo.csv")
-            write_export_csv(generate_inspections(n_establishments=DEMO_ESTABLISHMENTS), source)
+    with bench_files("canvass-bench-weekly-") as tmp:
+        source = export_source(args.source, tmp)
         with bench_database() as url, prefect_test_harness(server_startup_timeout=180):
             from flows.cycle import week
             from flows.pipeline import pipeline
@@ -74,13 +47,13 @@ def main() -> None:
             started = time.monotonic()
             pipeline(source=source, until=as_of, quick=args.quick, monitor_on_data_clock=True)
             full_wall = time.monotonic() - started
-            full = _flow_seconds(url, full_started)
+            full = flow_seconds(url, full_started)
 
             week_started = datetime.now(UTC)
             started = time.monotonic()
             result = week(as_of=week_end, source=source, since=as_of, quick=args.quick)
             week_wall = time.monotonic() - started
-            weekly = _flow_seconds(url, week_started)
+            weekly = flow_seconds(url, week_started)
     ratio = weekly["week"] / full["pipeline"]
     figures = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -109,11 +82,7 @@ def main() -> None:
         f"{weekly['week']:.1f} s  {weekly}"
     )
     print(f"week / full: {ratio:.3f} (target <= 0.05)")
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    kept = json.loads(RESULTS.read_text()) if RESULTS.exists() else {"runs": {}}
-    kept["runs"][f"{figures['source']}{' quick' if args.quick else ''}"] = figures
-    RESULTS.write_text(json.dumps(kept, indent=2) + "\n")
-    print(f"written to {RESULTS}")
+    keep_result(RESULTS, f"{figures['source']}{' quick' if args.quick else ''}", figures)
 
 
 if __name__ == "__main__":
