@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 
@@ -43,6 +44,25 @@ def _started_child(warehouse_url: str) -> tuple[subprocess.Popen[str], uuid.UUID
     return child, batch_id, run_id
 
 
+def _backends(conn: psycopg.Connection) -> set[int]:
+    return {
+        row[0]
+        for row in conn.execute(
+            "select pid from pg_stat_activity where datname = current_database()"
+        ).fetchall()
+    }
+
+
+def _wait_for_backends_to_end(conn: psycopg.Connection, before: set[int]) -> None:
+    """Wait until the server has ended the sessions a killed child opened: its backends exit a
+    moment after the child (a busy machine made that moment visible), and their locks with them."""
+    for _ in range(300):
+        if _backends(conn) <= before:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"the killed child's sessions still run: {_backends(conn) - before}")
+
+
 def _status(conn: psycopg.Connection, table: str, key: str, value: uuid.UUID) -> tuple:
     return conn.execute(
         f"select status, abandoned_at is not null, error from {table} where {key} = %s",  # noqa: S608
@@ -67,6 +87,7 @@ def live_batch(warehouse_url: str) -> Iterator[uuid.UUID]:
 def test_a_killed_batch_and_run_are_abandoned_and_a_live_one_is_not(
     db: psycopg.Connection, warehouse_url: str, live_batch: uuid.UUID, sig: signal.Signals
 ) -> None:
+    before = _backends(db)
     child, batch_id, run_id = _started_child(warehouse_url)
     try:
         # while the child lives, nothing of it is abandoned
@@ -75,6 +96,7 @@ def test_a_killed_batch_and_run_are_abandoned_and_a_live_one_is_not(
     finally:
         child.send_signal(sig)
         child.wait(timeout=30)
+    _wait_for_backends_to_end(db, before)
     dead = abandon_dead(db)
     assert batch_id in dead["batch"]
     assert run_id in dead["flow_run"]
