@@ -19,9 +19,17 @@ from typing import Any
 
 from prefect import flow, get_run_logger, task
 
-from flows.ingest import SOCRATA_URL, WEEKLY_CRON, ingest, previous_week
+from flows.ingest import (
+    SOCRATA_URL,
+    WEEKLY_CRON,
+    default_other_sources,
+    ingest,
+    ingest_others,
+    previous_week,
+)
 from flows.monitor import MONITORING, monitor
 from flows.score import score
+from flows.sources.demo import DEMO_ESTABLISHMENTS, DEMO_SEED
 from flows.tracking import tracked_run
 from flows.train import default_experiment, train
 from flows.transform import DELIVERY, WHOLE_TABLE, transform
@@ -77,10 +85,14 @@ def week(
     experiment: str | None = None,
     quick: bool = False,
     publish: bool = True,
+    other_sources: dict[str, str] | None = None,
+    demo_establishments: int = DEMO_ESTABLISHMENTS,
+    demo_seed: int = DEMO_SEED,
 ) -> dict[str, Any]:
     """One production week as of `as_of` (default: this Monday, loading the week before): ingest
-    [since, as_of), build (less `WEEKLY_EXCLUDE`), decide, (re)train, score, monitor, then publish
-    the delivery and monitoring marts in one build."""
+    [since, as_of) of the inspections and the other datasets (`other_sources`, default
+    `flows.ingest.default_other_sources`), build (less `WEEKLY_EXCLUDE`), decide, (re)train,
+    score, monitor, then publish the delivery and monitoring marts in one build."""
     if as_of is None:
         since, as_of = previous_week(datetime.now(UTC).date())
     experiment = str(experiment or default_experiment())
@@ -88,6 +100,14 @@ def week(
     # Recorded in meta.flow_runs as `week`: the frequency SLA counts it as a pipeline run.
     with connect(autocommit=True) as conn, tracked_run(conn, "week", parameters):
         loaded = ingest(source=source, since=since, until=as_of)
+        others = default_other_sources(source) if other_sources is None else other_sources
+        ingest_others(
+            others,
+            since=since,
+            until=as_of,
+            demo_establishments=demo_establishments,
+            demo_seed=demo_seed,
+        )
         built = transform(as_of_date=as_of, exclude=WEEKLY_EXCLUDE)
         decision = decide(as_of, experiment, quick)
         trained = None
@@ -142,6 +162,9 @@ def replay(
     every_days: int = 7,
     experiment: str | None = None,
     quick: bool = False,
+    other_sources: dict[str, str] | None = None,
+    demo_establishments: int = DEMO_ESTABLISHMENTS,
+    demo_seed: int = DEMO_SEED,
 ) -> dict[str, Any]:
     """Walk [start, end] every `every_days` as production would have; publish the marts once."""
     logger = get_run_logger()
@@ -157,6 +180,9 @@ def replay(
                 experiment=experiment,
                 quick=quick,
                 publish=False,
+                other_sources=other_sources,
+                demo_establishments=demo_establishments,
+                demo_seed=demo_seed,
             )
         )
     transform(select=PUBLISH)

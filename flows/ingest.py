@@ -1,5 +1,8 @@
 """Flow `ingest`: source -> immutable Parquet landing batch -> `raw` (COPY, validate, upsert).
 
+Every dataset of `warehouse.datasets` (inspections, 311 sanitation complaints, burglaries, daily
+weather, violation counts) goes through this one flow, the dataset its parameter.
+
 A batch is one run's fetch. Its lineage row in `meta.ingest_batches` is written before anything is
 fetched; the load, the batch's outcome and the watermark commit together, so a run that dies at
 any point can simply be run again and converges to the same `raw` (and the next run marks the dead
@@ -22,7 +25,7 @@ from flows.sources.files import ExportFormatError
 from flows.sources.socrata import SourceRequestRejected, SourceUnavailable
 from flows.tracking import tracked_run
 from warehouse import batches
-from warehouse.datasets import FOOD_INSPECTIONS
+from warehouse.datasets import FOOD_INSPECTIONS, Dataset, get_dataset
 from warehouse.db import connect
 from warehouse.landing import LandedFile
 from warehouse.load import LoadResult
@@ -70,14 +73,19 @@ def source_kind(source: str) -> str:
 
 
 def _within(
-    frames: Iterator[pd.DataFrame], since: date | None, until: date | None
+    frames: Iterator[pd.DataFrame],
+    since: date | None,
+    until: date | None,
+    dataset: Dataset = FOOD_INSPECTIONS,
 ) -> Iterator[pd.DataFrame]:
     """Keep rows dated in [since, until); rows whose date does not parse go on to be rejected."""
+    if (since is not None or until is not None) and not dataset.event_date:
+        raise ValueError(f"dataset {dataset.name} has no event date: --since/--until do not apply")
     for frame in frames:
         if since is None and until is None:
             yield frame
             continue
-        dates = pd.to_datetime(frame["inspection_date"], errors="coerce", format="mixed").dt.date
+        dates = pd.to_datetime(frame[dataset.event_date], errors="coerce", format="mixed").dt.date
         unparsed = dates.isna()
         inside = pd.Series(True, index=frame.index)
         if since is not None:
@@ -88,13 +96,19 @@ def _within(
 
 
 def open_source(
-    source: str, since: date | None, until: date | None, updated_since: datetime | None, **demo: Any
+    source: str,
+    since: date | None,
+    until: date | None,
+    updated_since: datetime | None,
+    dataset: Dataset = FOOD_INSPECTIONS,
+    **demo: Any,
 ) -> Fetch:
     kind = source_kind(source)
     if kind == "demo":
-        from flows.sources.demo import demo_rows
+        from flows.sources.demo import demo_dataset_rows
 
-        return Fetch("demo", _within(iter([demo_rows(**demo)]), since, until))
+        rows = demo_dataset_rows(dataset.name, **demo)
+        return Fetch("demo", _within(iter([rows]), since, until, dataset))
     if kind == "socrata":
         from flows.sources import socrata
 
@@ -105,11 +119,14 @@ def open_source(
             updated_since=updated_since,
             app_token=get_settings().socrata_app_token,
             max_wait_s=get_settings().socrata_max_wait_s,
+            dataset=dataset,
         )
         return Fetch(source, iter(pages), state={"pages": pages})
     from flows.sources.files import read_export
 
-    return Fetch(f"file:{source}", _within(read_export(source), since, until))
+    return Fetch(
+        f"file:{source}", _within(read_export(source, dataset=dataset), since, until, dataset)
+    )
 
 
 @dataclass(frozen=True)
@@ -158,7 +175,9 @@ def worth_retrying(task: object, task_run: object, state: State) -> bool:
 @task(retry_condition_fn=worth_retrying)
 def land(batch: batches.Batch, source: str, window: Window, demo: dict[str, Any]) -> Landed:
     """Fetch from the source and write the batch's Parquet file (a retry writes it afresh)."""
-    fetch = open_source(source, window.since, window.until, batch.updated_since, **demo)
+    fetch = open_source(
+        source, window.since, window.until, batch.updated_since, batch.contract, **demo
+    )
     landed = batches.land(batch, fetch.frames)
     pages = fetch.state.get("pages")
     return Landed(landed, getattr(pages, "max_updated_at", None))
@@ -184,18 +203,27 @@ def ingest(
     last_week: bool = False,
     demo_establishments: int = DEMO_ESTABLISHMENTS,
     demo_seed: int = DEMO_SEED,
+    dataset: str = FOOD_INSPECTIONS.name,
 ) -> dict[str, Any]:
-    """Fetch one batch from `source` (demo, a Socrata resource URL, or an export file) into raw.
+    """Fetch one batch of `dataset` from `source` (demo, a Socrata resource URL, or an export file)
+    into raw.
 
     Without `since`/`until`, a Socrata source continues from its watermark (records updated since
     the last load); `last_week` loads the previous Monday-to-Monday week, as the weekly schedule does.
     """
     logger = get_run_logger()
+    contract = get_dataset(dataset)
     kind = source_kind(source)
     if last_week:
         since, until = previous_week(datetime.now(UTC).date())
     window = Window(since, until)  # refuses an empty window before anything is recorded
-    parameters: dict[str, Any] = {"source": source, "since": since, "until": until, "kind": kind}
+    parameters: dict[str, Any] = {
+        "source": source,
+        "since": since,
+        "until": until,
+        "kind": kind,
+        "dataset": contract.name,
+    }
     demo = {}
     if kind == "demo":
         parameters |= {"demo_establishments": demo_establishments, "demo_seed": demo_seed}
@@ -204,11 +232,12 @@ def ingest(
     with (
         connect(autocommit=True) as conn,
         tracked_run(conn, "ingest", parameters),
-        batches.running(source, parameters, incremental=incremental) as batch,
+        batches.running(source, parameters, incremental=incremental, dataset=contract) as batch,
     ):
         logger.info(
-            "batch %s from %s (since=%s until=%s updated_since=%s)",
+            "batch %s of %s from %s (since=%s until=%s updated_since=%s)",
             batch.batch_id,
+            contract.name,
             source,
             since,
             until,
@@ -230,7 +259,56 @@ def ingest(
         counts.rows_duplicate,
         counts.rows_rejected,
     )
-    return {"batch_id": str(batch.batch_id), "landing": landed.file.url, **counts.as_dict()}
+    return {
+        "batch_id": str(batch.batch_id),
+        "dataset": contract.name,
+        "landing": landed.file.url,
+        **counts.as_dict(),
+    }
+
+
+def default_other_sources(source: str) -> dict[str, str]:
+    """The City's other datasets that go with an inspections source: the demo's own for `demo`,
+    each dataset's live URL for the live inspections, none for a file (`canvass ingest --dataset`
+    loads them from theirs)."""
+    from flows.sources.demo import DEMO_DATASETS
+    from warehouse.datasets import DATASETS
+
+    if source == "demo":
+        return {name: "demo" for name in DEMO_DATASETS if name != FOOD_INSPECTIONS.name}
+    if source == SOCRATA_URL:
+        return {
+            name: str(d.socrata_url)
+            for name, d in DATASETS.items()
+            if d.socrata_url and name != FOOD_INSPECTIONS.name
+        }
+    return {}
+
+
+def ingest_others(
+    others: dict[str, str],
+    since: date | None = None,
+    until: date | None = None,
+    demo_establishments: int = DEMO_ESTABLISHMENTS,
+    demo_seed: int = DEMO_SEED,
+) -> list[dict[str, Any]]:
+    """One batch of each other dataset from its source, for the same window; a dataset without
+    an event date (the violation counts) is loaded whole, and only when there is no window."""
+    loaded = []
+    for name, where in others.items():
+        if (since or until) and not get_dataset(name).event_date:
+            continue
+        loaded.append(
+            ingest(
+                source=where,
+                since=since,
+                until=until,
+                dataset=name,
+                demo_establishments=demo_establishments,
+                demo_seed=demo_seed,
+            )
+        )
+    return loaded
 
 
 WEEKLY_CRON = "0 6 * * 1"  # Mondays 06:00: the week that just ended (flows/cycle.py serves it)

@@ -9,7 +9,7 @@ from typing import Any
 
 from prefect import flow, get_run_logger
 
-from flows.ingest import ingest
+from flows.ingest import default_other_sources, ingest, ingest_others
 from flows.monitor import monitor
 from flows.score import score
 from flows.sources.demo import DEMO_ESTABLISHMENTS, DEMO_SEED
@@ -31,10 +31,12 @@ def pipeline(
     demo_establishments: int = DEMO_ESTABLISHMENTS,
     demo_seed: int = DEMO_SEED,
     monitor_on_data_clock: bool = False,
+    other_sources: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """The whole data product: load, build and test the warehouse, train and select, score, and
     watch it. `monitor_on_data_clock` measures the SLAs as of the scored date instead of now (the
-    demo's generated history ends years ago)."""
+    demo's generated history ends years ago). `other_sources` maps the City's other datasets to
+    their sources (default: `flows.ingest.default_other_sources`)."""
     logger = get_run_logger()
     parameters = {
         "source": source,
@@ -43,12 +45,22 @@ def pipeline(
         "experiment": experiment,
         "quick": quick,
     }
+    others = default_other_sources(source) if other_sources is None else other_sources
     with connect() as conn:
         migrate(conn, get_settings())
         with tracked_run(conn, "pipeline", parameters):
             logger.info("stage 1/5: ingest from %s", source)
             loaded = ingest(
                 source=source,
+                since=since,
+                until=until,
+                demo_establishments=demo_establishments,
+                demo_seed=demo_seed,
+            )
+            if others:
+                logger.info("stage 1/5: ingest %s", ", ".join(others))
+            loaded_others = ingest_others(
+                others,
                 since=since,
                 until=until,
                 demo_establishments=demo_establishments,
@@ -67,6 +79,7 @@ def pipeline(
             )
     return {
         "ingest": loaded,
+        "ingest_others": loaded_others,
         "transform": built,
         "train": trained,
         "score": scored,

@@ -62,7 +62,11 @@ def load_lock(conn: psycopg.Connection) -> Iterator[None]:
 
 
 def start_batch(
-    conn: psycopg.Connection, batch_id: uuid.UUID, source: str, parameters: dict[str, Any]
+    conn: psycopg.Connection,
+    batch_id: uuid.UUID,
+    source: str,
+    parameters: dict[str, Any],
+    dataset: str = FOOD_INSPECTIONS.name,
 ) -> None:
     """Write the batch's row; this session holds the batch's liveness lock until it ends."""
     user, host = who()
@@ -70,10 +74,19 @@ def start_batch(
         hold_liveness(conn, "batch", batch_id)
         conn.execute(
             """
-            insert into meta.ingest_batches (batch_id, source, parameters, run_by, host, git_commit)
-            values (%s, %s, %s, %s, %s, %s)
+            insert into meta.ingest_batches
+                (batch_id, source, dataset, parameters, run_by, host, git_commit)
+            values (%s, %s, %s, %s, %s, %s, %s)
             """,
-            [batch_id, source, json.dumps(parameters, default=str), user, host, git_commit()],
+            [
+                batch_id,
+                source,
+                dataset,
+                json.dumps(parameters, default=str),
+                user,
+                host,
+                git_commit(),
+            ],
         )
 
 
@@ -165,16 +178,18 @@ def load_landed_batch(
     url: str,
     sha256: str,
     max_updated_at: datetime | None = None,
+    dataset: Dataset = FOOD_INSPECTIONS,
 ) -> LoadResult:
-    """Load a landed file into raw under the load lock; rows, rejects, the batch's outcome and the
-    watermark commit together, or the batch is marked failed and nothing else changes."""
+    """Load a landed file of `dataset` into raw under the load lock; rows, rejects, the batch's
+    outcome and the watermark commit together, or the batch is marked failed and nothing else
+    changes."""
     with load_lock(conn):
         try:
             with conn.transaction():
-                result = load_tables(conn, read_batch(url, sha256), batch_id)
+                result = load_tables(conn, read_batch(url, sha256), batch_id, dataset)
                 finish_batch(conn, batch_id, result.as_dict())
                 advance_watermark(
-                    conn, watermark_key, batch_id, result.max_inspection_date, max_updated_at
+                    conn, watermark_key, batch_id, result.max_event_date, max_updated_at
                 )
         except Exception as err:
             fail_batch(conn, batch_id, err)
@@ -188,7 +203,7 @@ def history(conn: psycopg.Connection, limit: int = 50) -> list[dict[str, Any]]:
     """The latest batches, newest first, for `canvass ingest --history`."""
     cur = conn.execute(
         """
-        select batch_id, source, started_at, finished_at, run_by, host, git_commit, status,
+        select batch_id, dataset, source, started_at, finished_at, run_by, host, git_commit, status,
                rows_fetched, rows_landed, rows_inserted, rows_updated, rows_unchanged,
                rows_duplicate, rows_rejected, landing_path, error, abandoned_at
         from meta.ingest_batches
@@ -209,13 +224,22 @@ class Batch:
     """A started batch: what the later steps need to know of it."""
 
     batch_id: uuid.UUID
-    source: str  # also the watermark's key
+    source: str
     dataset: str = FOOD_INSPECTIONS.name
     updated_since: datetime | None = None  # the watermark an incremental fetch continues from
 
     @property
     def contract(self) -> Dataset:
         return DATASETS[self.dataset]
+
+    @property
+    def watermark_key(self) -> str:
+        return watermark_key(self.contract, self.source)
+
+
+def watermark_key(dataset: Dataset, source: str) -> str:
+    """Watermarks are kept per dataset and source (inspections' under the bare source)."""
+    return f"{dataset.watermark_prefix}{source}"
 
 
 @contextmanager
@@ -240,8 +264,11 @@ def running(
                 len(dead),
                 ", ".join(str(b)[:8] for b in dead),
             )
-        updated_since = get_watermark(conn, source)[1] if incremental else None
-        start_batch(conn, batch_id, source, parameters | {"updated_since": updated_since})
+        key = watermark_key(dataset, source)
+        updated_since = get_watermark(conn, key)[1] if incremental else None
+        start_batch(
+            conn, batch_id, source, parameters | {"updated_since": updated_since}, dataset.name
+        )
         try:
             yield Batch(batch_id, source, dataset.name, updated_since)
         except BaseException as err:
@@ -272,5 +299,11 @@ def load(
     """Load the landed file into raw (see `load_landed_batch`)."""
     with connect(settings) as conn:
         return load_landed_batch(
-            conn, batch.batch_id, batch.source, landed.url, landed.sha256, max_updated_at
+            conn,
+            batch.batch_id,
+            batch.watermark_key,
+            landed.url,
+            landed.sha256,
+            max_updated_at,
+            batch.contract,
         )

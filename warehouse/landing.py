@@ -21,11 +21,21 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from warehouse.datasets import CANONICAL_COLUMNS, FAULT_COLUMN, FOOD_INSPECTIONS, Dataset
+from warehouse.datasets import FAULT_COLUMN, FOOD_INSPECTIONS, Dataset
 
-# The contract's columns, then why a row could not be read (null for every good row).
-LANDED_COLUMNS = (*CANONICAL_COLUMNS, FAULT_COLUMN)
-SCHEMA = pa.schema([pa.field(c, pa.string()) for c in LANDED_COLUMNS])
+
+def landed_columns(dataset: Dataset = FOOD_INSPECTIONS) -> tuple[str, ...]:
+    """The contract's columns, then why a row could not be read (null for every good row)."""
+    return (*dataset.columns, FAULT_COLUMN)
+
+
+def schema(dataset: Dataset = FOOD_INSPECTIONS) -> pa.Schema:
+    """A landed batch's schema: every column a string, as the source wrote it."""
+    return pa.schema([pa.field(c, pa.string()) for c in landed_columns(dataset)])
+
+
+LANDED_COLUMNS = landed_columns()
+SCHEMA = schema()
 
 
 @dataclass(frozen=True)
@@ -36,9 +46,9 @@ class LandedFile:
     sha256: str
 
 
-def as_table(frame: pd.DataFrame) -> pa.Table:
+def as_table(frame: pd.DataFrame, dataset: Dataset = FOOD_INSPECTIONS) -> pa.Table:
     """A frame of canonical strings as an Arrow table of the landing schema (missing columns null)."""
-    columns = {c: frame[c] if c in frame.columns else None for c in LANDED_COLUMNS}
+    columns = {c: frame[c] if c in frame.columns else None for c in landed_columns(dataset)}
     arrays = [
         pa.array(
             [None] * len(frame) if col is None else col.astype(object).where(col.notna(), None),
@@ -46,19 +56,24 @@ def as_table(frame: pd.DataFrame) -> pa.Table:
         )
         for col in columns.values()
     ]
-    return pa.Table.from_arrays(arrays, schema=SCHEMA)
+    return pa.Table.from_arrays(arrays, schema=schema(dataset))
 
 
-def _write_parquet(frames: Iterable[pd.DataFrame], fs: fsspec.AbstractFileSystem, path: str) -> int:
+def _write_parquet(
+    frames: Iterable[pd.DataFrame],
+    fs: fsspec.AbstractFileSystem,
+    path: str,
+    dataset: Dataset = FOOD_INSPECTIONS,
+) -> int:
     """Write the frames to `path` as one Parquet file; remove it when anything fails."""
     rows = 0
     try:
         with (
             fs.open(path, "wb") as raw,
-            pq.ParquetWriter(raw, SCHEMA, compression="zstd") as writer,
+            pq.ParquetWriter(raw, schema(dataset), compression="zstd") as writer,
         ):
             for frame in frames:
-                table = as_table(frame)
+                table = as_table(frame, dataset)
                 rows += table.num_rows
                 writer.write_table(table)
     except BaseException:
@@ -142,7 +157,7 @@ def land(
     fs.makedirs(partial_dir, exist_ok=True)
     _sweep_partials(fs, partial_dir)
     partial = f"{partial_dir}/batch={batch_id}.parquet"
-    rows = _write_parquet(frames, fs, partial)
+    rows = _write_parquet(frames, fs, partial, dataset)
     try:
         digest = _sha256(fs, partial)
         folder = f"{root}/sha256={digest[:2]}"

@@ -2,11 +2,12 @@
 
 `warehouse.validate` types and checks every row with Arrow (vectorised), so a malformed value
 becomes a reject with a reason and its original payload in `meta.ingest_rejects`, never an
-exception that loses the batch. Good rows whose inspection raw does not hold yet are COPYed straight
-into raw (the next table is checked in a thread meanwhile). Rows of inspections raw holds already,
-and repeats of one inside the batch, are staged and settled in SQL: the last version in source
-order wins, a real difference keeps the previous version in `raw.food_inspections_history`, an
-identical row changes nothing — so loading the same batch twice changes nothing.
+exception that loses the batch. Good rows whose key raw does not hold yet are COPYed straight into
+raw (the next table is checked in a thread meanwhile). Rows whose key raw holds already, and
+repeats of one inside the batch, are staged and settled in SQL: the last version in source order
+wins, a real difference keeps the previous version in the dataset's history table (for inspections
+`raw.food_inspections_history`), an identical row changes nothing — so loading the same batch
+twice changes nothing. Every dataset of `warehouse.datasets` loads through this one path.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 
-import numpy as np
 import pandas as pd
 import psycopg
 import pyarrow as pa
@@ -28,7 +28,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 from psycopg import sql
 
-from warehouse.datasets import CANONICAL_COLUMNS
+from warehouse.datasets import FOOD_INSPECTIONS, Dataset
 from warehouse.validate import check
 
 log = logging.getLogger(__name__)
@@ -44,7 +44,7 @@ class LoadResult:
     rows_unchanged: int = 0
     rows_duplicate: int = 0
     rows_rejected: int = 0
-    max_inspection_date: str | None = None
+    max_event_date: str | None = None  # the newest event date loaded (None for undated rows)
     step_seconds: dict[str, float] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, object]:
@@ -70,34 +70,36 @@ values (%s, %s, %s, %s)
 on conflict (batch_id, source_row) do nothing
 """
 
-_RAW_COLUMNS = [*CANONICAL_COLUMNS, "batch_id"]
-_CHANGED_COLUMNS = ["source_row", *CANONICAL_COLUMNS]
-
-# Rows whose inspection raw holds already (or that repeat one earlier in this batch): the last
-# version in source order wins; a real difference keeps the previous version in history.
+# Rows whose key raw holds already (or that repeat one earlier in this batch): the last version in
+# source order wins; a real difference keeps the previous version in history.
 _SETTLE_SQL = """
 create temporary table _final on commit drop as
-select distinct on (inspection_id) * from _changed order by inspection_id, source_row desc;
+select distinct on ({key}) * from _changed order by {key}, source_row desc;
 
 analyze _final;
 
 create temporary table _diff on commit drop as
-select c.inspection_id, r.batch_id <> %(batch_id)s as known_before
+select c.{key}, r.batch_id <> %(batch_id)s as known_before
 from _final as c
-inner join raw.food_inspections as r on r.inspection_id = c.inspection_id
+inner join {raw} as r on r.{key} = c.{key}
 where ({raw_columns}) is distinct from ({changed_columns});
 
-insert into raw.food_inspections_history
+insert into {history}
 select r.*, now(), %(batch_id)s
-from raw.food_inspections as r
-inner join _diff as d on d.inspection_id = r.inspection_id;
+from {raw} as r
+inner join _diff as d on d.{key} = r.{key};
 
-update raw.food_inspections as r
+update {raw} as r
 set {updates}, batch_id = %(batch_id)s, loaded_at = now()
 from _final as c
-inner join _diff as d on d.inspection_id = c.inspection_id
-where r.inspection_id = c.inspection_id;
+inner join _diff as d on d.{key} = c.{key}
+where r.{key} = c.{key};
 """
+
+
+def _table(name: str) -> sql.Composable:
+    """`schema.table` from the registry as an identifier."""
+    return sql.Identifier(*name.split("."))
 
 
 @dataclass
@@ -130,13 +132,16 @@ def _copy(
             copy.write(data[start : start + _COPY_CHUNK])
 
 
-def _prepare_all(tables: Iterable[pa.Table], batch_id: uuid.UUID) -> Iterator[_Prepared]:
-    """Check each table and split its good rows into first occurrences and repeats (by id)."""
-    seen = np.empty(0, dtype=np.int64)
+def _prepare_all(
+    tables: Iterable[pa.Table], batch_id: uuid.UUID, dataset: Dataset
+) -> Iterator[_Prepared]:
+    """Check each table and split its good rows into first occurrences and repeats (by key)."""
+    seen: pa.Array | None = None
     first_row = 0
     batch = str(batch_id)
+    raw_columns = [*dataset.columns, "batch_id"]
     for table in tables:
-        checked = check(table, first_row=first_row)
+        checked = check(table, first_row=first_row, dataset=dataset)
         rejects = [
             (row, reason, json.dumps(table.slice(row - first_row, 1).to_pylist()[0]))
             for row, reason in zip(
@@ -147,9 +152,12 @@ def _prepare_all(tables: Iterable[pa.Table], batch_id: uuid.UUID) -> Iterator[_P
         if rejects:
             typed = typed.filter(typed["ok"])
         typed = typed.drop_columns(["ok"])
-        ids = typed["inspection_id"].to_numpy()
-        repeat = pd.Series(ids).duplicated(keep="first").to_numpy() | np.isin(ids, seen)
-        seen = np.concatenate([seen, ids[~repeat]])
+        ids = typed[dataset.key].combine_chunks()
+        repeat = pd.Series(ids.to_numpy(zero_copy_only=False)).duplicated(keep="first").to_numpy()
+        if seen is not None and len(seen):
+            repeat |= pc.is_in(ids, value_set=seen).to_numpy(zero_copy_only=False)
+        first_ids = ids.filter(pa.array(~repeat))
+        seen = first_ids if seen is None else pa.concat_arrays([seen, first_ids])
         if repeat.any():
             first_seen, repeats = typed.filter(pa.array(~repeat)), typed.filter(pa.array(repeat))
         else:
@@ -161,7 +169,7 @@ def _prepare_all(tables: Iterable[pa.Table], batch_id: uuid.UUID) -> Iterator[_P
             rows=table.num_rows,
             rejects=rejects,
             first_seen=first_seen,
-            first_seen_csv=_csv(first_seen.select(_RAW_COLUMNS)),
+            first_seen_csv=_csv(first_seen.select(raw_columns)),
             repeats=repeats,
         )
         first_row += table.num_rows
@@ -178,24 +186,36 @@ def _ahead(items: Iterator[_Prepared]) -> Iterator[_Prepared]:
 
 
 def load_tables(
-    conn: psycopg.Connection, tables: Iterable[pa.Table], batch_id: uuid.UUID
+    conn: psycopg.Connection,
+    tables: Iterable[pa.Table],
+    batch_id: uuid.UUID,
+    dataset: Dataset = FOOD_INSPECTIONS,
 ) -> LoadResult:
-    """Load canonical string tables as one batch, in the caller's transaction. The caller holds
-    the load lock (`warehouse.batches.load_lock`): the writes assume no concurrent writer."""
+    """Load canonical string tables of `dataset` as one batch, in the caller's transaction. The
+    caller holds the load lock (`warehouse.batches.load_lock`): the writes assume no concurrent
+    writer."""
     result = LoadResult()
     steps = _Steps()
+    key = dataset.key
+    raw = _table(dataset.raw_table)
+    raw_columns = [*dataset.columns, "batch_id"]
+    changed_columns = ["source_row", *dataset.columns]
     conn.execute("set local work_mem = '256MB'")
     # `on commit drop` does not fire inside a savepoint; start clean whatever the caller's nesting.
     conn.execute("drop table if exists _keys, _changed, _final, _diff")
-    conn.execute("create temporary table _keys (inspection_id bigint) on commit drop")
+    conn.execute(
+        sql.SQL("create temporary table _keys on commit drop as select {} from {} limit 0").format(
+            sql.Identifier(key), raw
+        )
+    )
     conn.execute(
         sql.SQL(
             "create temporary table _changed on commit drop as "
-            "select 0::bigint as source_row, {} from raw.food_inspections limit 0"
-        ).format(sql.SQL(", ").join(map(sql.Identifier, CANONICAL_COLUMNS)))
+            "select 0::bigint as source_row, {} from {} limit 0"
+        ).format(sql.SQL(", ").join(map(sql.Identifier, dataset.columns)), raw)
     )
     max_date = None
-    for part in _ahead(_prepare_all(tables, batch_id)):
+    for part in _ahead(_prepare_all(tables, batch_id, dataset)):
         result.rows_landed += part.rows
         result.rows_rejected += len(part.rejects)
         result.rows_duplicate += part.repeats.num_rows
@@ -206,57 +226,55 @@ def load_tables(
         new, new_csv = part.first_seen, part.first_seen_csv
         if new.num_rows:
             conn.execute("truncate _keys")
-            _copy(
-                conn,
-                sql.Identifier("_keys"),
-                ["inspection_id"],
-                _csv(new.select(["inspection_id"])),
-            )
+            _copy(conn, sql.Identifier("_keys"), [key], _csv(new.select([key])))
             # Statistics for the planner: a week's keys are looked up in raw's primary key, a
             # reload's join is planned for its real size (without them, raw was scanned whole).
             conn.execute("analyze _keys")
             known = conn.execute(
-                "select k.inspection_id from _keys as k "
-                "inner join raw.food_inspections as r on r.inspection_id = k.inspection_id"
+                sql.SQL("select k.{0} from _keys as k inner join {1} as r on r.{0} = k.{0}").format(
+                    sql.Identifier(key), raw
+                )
             ).fetchall()
             if known:
                 is_known = pc.is_in(
-                    new["inspection_id"], pa.array([k for (k,) in known], pa.int64())
+                    new[key], value_set=pa.array([k for (k,) in known], new.schema.field(key).type)
                 )
                 existing, new = new.filter(is_known), new.filter(pc.invert(is_known))
-                new_csv = _csv(new.select(_RAW_COLUMNS))
+                new_csv = _csv(new.select(raw_columns))
                 _copy(
                     conn,
                     sql.Identifier("_changed"),
-                    _CHANGED_COLUMNS,
-                    _csv(existing.select(_CHANGED_COLUMNS)),
+                    changed_columns,
+                    _csv(existing.select(changed_columns)),
                 )
             steps.done("compare")
             if new.num_rows:
-                _copy(conn, sql.SQL("raw.food_inspections"), _RAW_COLUMNS, new_csv)
+                _copy(conn, raw, raw_columns, new_csv)
                 result.rows_inserted += new.num_rows
-                chunk_max = pc.max(new["inspection_date"]).as_py()
-                max_date = chunk_max if max_date is None else max(max_date, chunk_max)
+                if dataset.event_date:
+                    chunk_max = pc.max(new[dataset.event_date]).as_py()
+                    max_date = chunk_max if max_date is None else max(max_date, chunk_max)
         if part.repeats.num_rows:
             _copy(
                 conn,
                 sql.Identifier("_changed"),
-                _CHANGED_COLUMNS,
-                _csv(part.repeats.select(_CHANGED_COLUMNS)),
+                changed_columns,
+                _csv(part.repeats.select(changed_columns)),
             )
         steps.done("write")
 
     parts = {
+        "key": sql.Identifier(key),
+        "raw": raw,
+        "history": _table(dataset.history_table),
         "raw_columns": sql.SQL(", ").join(
-            sql.SQL("r.{}").format(sql.Identifier(c)) for c in CANONICAL_COLUMNS
+            sql.SQL("r.{}").format(sql.Identifier(c)) for c in dataset.columns
         ),
         "changed_columns": sql.SQL(", ").join(
-            sql.SQL("c.{}").format(sql.Identifier(c)) for c in CANONICAL_COLUMNS
+            sql.SQL("c.{}").format(sql.Identifier(c)) for c in dataset.columns
         ),
         "updates": sql.SQL(", ").join(
-            sql.SQL("{0} = c.{0}").format(sql.Identifier(c))
-            for c in CANONICAL_COLUMNS
-            if c != "inspection_id"
+            sql.SQL("{0} = c.{0}").format(sql.Identifier(c)) for c in dataset.columns if c != key
         ),
     }
     for statement in filter(str.strip, _SETTLE_SQL.split(";")):
@@ -264,10 +282,13 @@ def load_tables(
     result.rows_updated = conn.execute("select count(*) from _diff where known_before").fetchone()[
         0
     ]
-    changed_max = conn.execute("select max(inspection_date) from _final").fetchone()[0]
-    if changed_max is not None:
-        max_date = changed_max if max_date is None else max(max_date, changed_max)
-    result.max_inspection_date = None if max_date is None else str(max_date)
+    if dataset.event_date:
+        changed_max = conn.execute(
+            sql.SQL("select max({}) from _final").format(sql.Identifier(dataset.event_date))
+        ).fetchone()[0]
+        if changed_max is not None:
+            max_date = changed_max if max_date is None else max(max_date, changed_max)
+    result.max_event_date = None if max_date is None else str(max_date)
     result.rows_unchanged = (
         result.rows_landed
         - result.rows_rejected
@@ -292,12 +313,11 @@ def load_tables(
     return result
 
 
-def raw_checksum(conn: psycopg.Connection) -> tuple[int, str]:
-    """(rows, md5 of every canonical value in id order): equal checksums, equal raw tables."""
-    columns = sql.SQL(", ").join(map(sql.Identifier, CANONICAL_COLUMNS))
+def raw_checksum(conn: psycopg.Connection, dataset: Dataset = FOOD_INSPECTIONS) -> tuple[int, str]:
+    """(rows, md5 of every canonical value in key order): equal checksums, equal raw tables."""
+    columns = sql.SQL(", ").join(map(sql.Identifier, dataset.columns))
     return conn.execute(
         sql.SQL(
-            "select count(*), md5(coalesce(string_agg(row({})::text, '' order by inspection_id), ''))"
-            " from raw.food_inspections"
-        ).format(columns)
+            "select count(*), md5(coalesce(string_agg(row({})::text, '' order by {}), '')) from {}"
+        ).format(columns, sql.Identifier(dataset.key), _table(dataset.raw_table))
     ).fetchone()

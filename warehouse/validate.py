@@ -13,21 +13,11 @@ from datetime import date
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from warehouse.datasets import CANONICAL_COLUMNS, FAULT_COLUMN
+from warehouse.datasets import FAULT_COLUMN, FOOD_INSPECTIONS, Dataset
 
 # Chicago's bounding box, with a margin: coordinates outside it are typos, not restaurants.
 CHICAGO_BBOX = {"lat_min": 41.60, "lat_max": 42.05, "lon_min": -87.95, "lon_max": -87.50}
 EARLIEST_DATE = date(1990, 1, 1)
-
-TYPED_COLUMNS = (
-    "inspection_id",
-    "license_number",
-    "inspection_date",
-    "latitude",
-    "longitude",
-    "zip",
-)
-TEXT_COLUMNS = tuple(c for c in CANONICAL_COLUMNS if c not in TYPED_COLUMNS)
 
 _INTEGER = r"^[0-9]{1,19}$"  # and within bigint: see _fits_bigint
 _BIGINT_MAX = "9223372036854775807"
@@ -108,70 +98,127 @@ def _to_float(column: pa.ChunkedArray, ok: pa.ChunkedArray) -> pa.ChunkedArray:
     return pc.cast(_null_where(column, pc.invert(ok)), pa.float64())
 
 
-def check(table: pa.Table, first_row: int = 0, today: date | None = None) -> Checked:
-    """Type and check a table of canonical strings; rows are numbered from `first_row`."""
+_SIGNED = r"^[-+]?[0-9]{1,18}$"
+_BOOLEAN = r"^(?i:true|false)$"
+
+
+def _column(table: pa.Table, name: str, typed: bool) -> pa.ChunkedArray:
+    if name not in table.column_names:
+        return pa.chunked_array([pa.nulls(table.num_rows, pa.string())])
+    return (_clean if typed else _as_string)(table.column(name))
+
+
+def check(
+    table: pa.Table,
+    first_row: int = 0,
+    today: date | None = None,
+    dataset: Dataset = FOOD_INSPECTIONS,
+) -> Checked:
+    """Type and check a table of `dataset`'s canonical strings; rows are numbered from `first_row`.
+
+    The checks follow the contract's column kinds (`warehouse.datasets.KINDS`), in this order: the
+    key, the event date, other dates, whole numbers, numbers, coordinates, zips, booleans."""
     today = today or date.today()
     n = table.num_rows
-    get = {
-        c: (_clean if c in TYPED_COLUMNS else _as_string)(table.column(c))
-        if c in table.column_names
-        else pa.chunked_array([pa.nulls(n, pa.string())])
-        for c in CANONICAL_COLUMNS
-    }
+    kinds = dataset.kinds
+    get = {c: _column(table, c, c in kinds or c == dataset.key) for c in dataset.columns}
     source_row = pa.array(range(first_row, first_row + n), pa.int64())
+    checks: list[tuple[str, pa.ChunkedArray]] = []
+    out: dict[str, pa.ChunkedArray] = {}
 
-    lat = _null_where(get["latitude"], _matches(get["latitude"], _ZERO))
-    lon = _null_where(get["longitude"], _matches(get["longitude"], _ZERO))
-    zip_code = _null_where(get["zip"], _matches(get["zip"], _ZERO))
-    lat_ok, lon_ok = _matches(lat, _DECIMAL), _matches(lon, _DECIMAL)
-    lat_f, lon_f = _to_float(lat, lat_ok), _to_float(lon, lon_ok)
-    inspection_date = _parse_date(get["inspection_date"])
-    license_ok = _matches(get["license_number"], _WHOLE_NUMBER)
-    id_ok = pc.and_(_matches(get["inspection_id"], _INTEGER), _fits_bigint(get["inspection_id"]))
-    b = CHICAGO_BBOX
+    def given(c: str) -> pa.ChunkedArray:
+        return pc.is_valid(get[c])
 
-    checks: list[tuple[str, pa.ChunkedArray]] = [
-        ("missing inspection_id", pc.is_null(get["inspection_id"])),
-        ("inspection_id is not a whole number", pc.invert(id_ok)),
-        ("missing inspection_date", pc.is_null(get["inspection_date"])),
-        ("inspection_date is not a date", pc.is_null(inspection_date)),
-        (
-            "inspection_date is in the future",
-            pc.fill_null(pc.greater(inspection_date, pa.scalar(today, pa.date32())), False),
-        ),
-        (
-            "inspection_date is before 1990",
-            pc.fill_null(pc.less(inspection_date, pa.scalar(EARLIEST_DATE, pa.date32())), False),
-        ),
-        (
-            "license_number is not a whole number",
-            pc.and_(pc.is_valid(get["license_number"]), pc.invert(license_ok)),
-        ),
-        ("latitude is not a number", pc.and_(pc.is_valid(lat), pc.invert(lat_ok))),
-        ("longitude is not a number", pc.and_(pc.is_valid(lon), pc.invert(lon_ok))),
-        (
-            "only one of latitude and longitude is given",
-            pc.not_equal(pc.is_valid(lat), pc.is_valid(lon)),
-        ),
-        (
-            "coordinates outside Chicago",
-            pc.fill_null(
-                pc.or_(
-                    pc.or_(pc.less(lat_f, b["lat_min"]), pc.greater(lat_f, b["lat_max"])),
-                    pc.or_(pc.less(lon_f, b["lon_min"]), pc.greater(lon_f, b["lon_max"])),
-                ),
-                False,
+    key = dataset.key
+    checks.append((f"missing {key}", pc.is_null(get[key])))
+    for c in dataset.columns:
+        if kinds.get(c) != "date":
+            continue
+        parsed = _parse_date(get[c])
+        out[c] = parsed
+        if c == dataset.event_date or c == key:
+            if c != key:
+                checks.append((f"missing {c}", pc.is_null(get[c])))
+            checks.append((f"{c} is not a date", pc.is_null(parsed)))
+            checks.append(
+                (
+                    f"{c} is in the future",
+                    pc.fill_null(pc.greater(parsed, pa.scalar(today, pa.date32())), False),
+                )
+            )
+            checks.append(
+                (
+                    f"{c} is before 1990",
+                    pc.fill_null(pc.less(parsed, pa.scalar(EARLIEST_DATE, pa.date32())), False),
+                )
+            )
+        else:
+            checks.append((f"{c} is not a date", pc.and_(given(c), pc.is_null(parsed))))
+    for c in dataset.columns:
+        kind = kinds.get(c)
+        if kind == "id":
+            ok = pc.and_(_matches(get[c], _INTEGER), _fits_bigint(get[c]))
+            checks.append((f"{c} is not a whole number", pc.and_(given(c), pc.invert(ok))))
+            out[c] = pc.cast(_null_where(get[c], pc.invert(ok)), pa.int64())
+        elif kind in ("whole", "signed"):
+            ok = _matches(get[c], _WHOLE_NUMBER if kind == "whole" else _SIGNED)
+            checks.append((f"{c} is not a whole number", pc.and_(given(c), pc.invert(ok))))
+            as_float = pc.cast(_null_where(get[c], pc.invert(ok)), pa.float64())
+            out[c] = pc.cast(as_float, pa.int64())
+        elif kind == "number":
+            ok = _matches(get[c], _DECIMAL)
+            checks.append((f"{c} is not a number", pc.and_(given(c), pc.invert(ok))))
+            out[c] = _to_float(get[c], ok)
+    # Order so that the key's checks come first (they were appended first for every kind but id).
+    key_checks = [ch for ch in checks if ch[0].startswith(f"{key} ") or ch[0] == f"missing {key}"]
+    checks = key_checks + [ch for ch in checks if ch not in key_checks]
+
+    if "latitude" in kinds.values():
+        lat_c = next(c for c, k in kinds.items() if k == "latitude")
+        lon_c = next(c for c, k in kinds.items() if k == "longitude")
+        lat = _null_where(get[lat_c], _matches(get[lat_c], _ZERO))
+        lon = _null_where(get[lon_c], _matches(get[lon_c], _ZERO))
+        lat_ok, lon_ok = _matches(lat, _DECIMAL), _matches(lon, _DECIMAL)
+        lat_f, lon_f = _to_float(lat, lat_ok), _to_float(lon, lon_ok)
+        b = CHICAGO_BBOX
+        checks += [
+            (f"{lat_c} is not a number", pc.and_(pc.is_valid(lat), pc.invert(lat_ok))),
+            (f"{lon_c} is not a number", pc.and_(pc.is_valid(lon), pc.invert(lon_ok))),
+            (
+                f"only one of {lat_c} and {lon_c} is given",
+                pc.not_equal(pc.is_valid(lat), pc.is_valid(lon)),
             ),
-        ),
-        (
-            "zip is not a five-digit code",
-            pc.and_(pc.is_valid(zip_code), pc.invert(_matches(zip_code, _ZIP))),
-        ),
-    ]
+            (
+                "coordinates outside Chicago",
+                pc.fill_null(
+                    pc.or_(
+                        pc.or_(pc.less(lat_f, b["lat_min"]), pc.greater(lat_f, b["lat_max"])),
+                        pc.or_(pc.less(lon_f, b["lon_min"]), pc.greater(lon_f, b["lon_max"])),
+                    ),
+                    False,
+                ),
+            ),
+        ]
+        out[lat_c], out[lon_c] = lat_f, lon_f
+    for c in dataset.columns:
+        if kinds.get(c) == "zip":
+            zip_code = _null_where(get[c], _matches(get[c], _ZERO))
+            checks.append(
+                (
+                    f"{c} is not a five-digit code",
+                    pc.and_(pc.is_valid(zip_code), pc.invert(_matches(zip_code, _ZIP))),
+                )
+            )
+            out[c] = zip_code
+        elif kinds.get(c) == "boolean":
+            ok = _matches(get[c], _BOOLEAN)
+            checks.append((f"{c} is not true or false", pc.and_(given(c), pc.invert(ok))))
+            out[c] = pc.equal(pc.utf8_lower(_null_where(get[c], pc.invert(ok))), "true")
+
     # A small code per row (0 = good), first failing check wins; texts only for the bad rows.
-    code = pa.scalar(0, pa.int8())
+    code = pa.scalar(0, pa.int16())
     for i in range(len(checks) - 1, -1, -1):
-        code = pc.if_else(checks[i][1], pa.scalar(i + 1, pa.int8()), code)
+        code = pc.if_else(checks[i][1], pa.scalar(i + 1, pa.int16()), code)
     # A fault the source found reading the row (an invalid byte, a ragged row) comes first: its
     # values are not what the file meant, so the checks above would name the wrong fault.
     fault = (
@@ -197,18 +244,7 @@ def check(table: pa.Table, first_row: int = 0, today: date | None = None) -> Che
         {
             "source_row": source_row,
             "ok": good,
-            "inspection_id": pc.cast(
-                _null_where(get["inspection_id"], pc.invert(id_ok)), pa.int64()
-            ),
-            **{c: get[c] for c in TEXT_COLUMNS},
-            "zip": zip_code,
-            "license_number": pc.cast(
-                pc.cast(_null_where(get["license_number"], pc.invert(license_ok)), pa.float64()),
-                pa.int64(),
-            ),
-            "inspection_date": inspection_date,
-            "latitude": lat_f,
-            "longitude": lon_f,
+            **{c: out.get(c, get[c]) for c in dataset.columns},
         }
     )
     return Checked(typed=typed, rejected_rows=pc.filter(source_row, bad), reasons=reasons)

@@ -105,6 +105,11 @@ def print_summary(result: dict[str, Any], seconds: float) -> None:
         f"{loaded['rows_duplicate']:,} duplicates, [bold]{loaded['rows_rejected']:,} rejected[/]"
         + (" (see meta.ingest_rejects)" if loaded["rows_rejected"] else "")
     )
+    for other in result.get("ingest_others", []):
+        console.print(
+            f"  {other['dataset']}: {other['rows_landed']:,} rows, {other['rows_inserted']:,} new, "
+            f"{other['rows_rejected']:,} rejected"
+        )
     built = result["transform"]["statuses"]
     console.print("dbt build: " + ", ".join(f"{n} {s}" for s, n in sorted(built.items())))
     console.print(leaderboard_table(trained.get("leaderboard", []), "Models and baselines"))
@@ -258,4 +263,40 @@ def replay_table(result: dict[str, Any]) -> Table:
             str(w["monitor"]["breaches"]),
             decision["reason"],
         )
+    return table
+
+
+def ablation_table(frame: Any) -> Table:
+    """The latest ablation: each feature group added in turn, by label."""
+    first = frame.iloc[0] if len(frame) else None
+    title = "What each feature group buys (means over the windows)"
+    if first is not None:
+        title += f": {first['model']}"
+        if first["data_until"] is not None:
+            title += f", rows before {first['data_until']}"
+    table = Table(title=title)
+    for name in ("label", "+ step", "features", "windows", "prec@10%", "ROC AUC", "days earlier"):
+        table.add_column(name, justify="left" if name in ("label", "+ step") else "right")
+    previous: dict[str, Any] = {}
+    for row in frame.itertuples():
+        before = previous.get(row.label)
+
+        def cell(value: Any, prior: Any, digits: int) -> str:
+            if value is None or value != value:
+                return "—"
+            text = f"{value:.{digits}f}"
+            if prior is not None and prior == prior:
+                text += f" ({value - prior:+.{digits}f})"
+            return text
+
+        table.add_row(
+            row.label,
+            row.step,
+            str(row.n_features),
+            str(row.windows),
+            cell(row.precision_at_10_pct, before and before.precision_at_10_pct, 3),
+            cell(row.roc_auc, before and before.roc_auc, 3),
+            cell(row.days_earlier, before and before.days_earlier, 2),
+        )
+        previous[row.label] = row
     return table

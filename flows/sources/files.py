@@ -33,7 +33,7 @@ from fsspec.compression import compr
 from fsspec.utils import infer_compression
 
 from flows.sources.socrata import normalise_date, records_to_frame
-from warehouse.datasets import CANONICAL_COLUMNS, FAULT_COLUMN, canonical_name
+from warehouse.datasets import FAULT_COLUMN, FOOD_INSPECTIONS, Dataset
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ ExportFormat = Literal["csv", "json", "jsonl"]
 
 
 class ExportFormatError(ValueError):
-    """The file is not a Food Inspections export we can read; the message names the file."""
+    """The file is not an export of the dataset we can read; the message names the file."""
 
 
 def detect_format(path_or_url: str | Path) -> ExportFormat:
@@ -61,40 +61,48 @@ def detect_format(path_or_url: str | Path) -> ExportFormat:
     return "csv"
 
 
-def column_mapping(headers: list[str], source: str) -> dict[str, str]:
+def column_mapping(
+    headers: list[str], source: str, dataset: Dataset = FOOD_INSPECTIONS
+) -> dict[str, str]:
     """Source header -> canonical column; the first header wins when two mean the same column."""
     mapping: dict[str, str] = {}
     taken: set[str] = set()
     ignored = []
     for header in headers:
-        name = canonical_name(str(header))
+        name = dataset.canonical_name(str(header))
         if name is None or name in taken:
             ignored.append(header)
             continue
         mapping[header] = name
         taken.add(name)
-    if "inspection_id" not in taken:
+    if dataset.key not in taken:
+        spellings = [h for h, c in dataset.export_headers.items() if c == dataset.key]
+        expected = ", ".join(repr(s) for s in [*spellings, dataset.key])
+        what = dataset.key.replace("_", " ")
         raise ExportFormatError(
-            f"{source}: no inspection id column among the headers {headers[:30]!r}; "
-            "expected one of 'Inspection ID', 'inspection_id', 'InspectionID'"
+            f"{source}: no {what} column among the headers {headers[:30]!r}; "
+            f"expected one of {expected} (is this a {dataset.name} file?)"
         )
     if ignored:
         log.info("%s: ignoring columns %s", source, ignored)
-    missing = [c for c in CANONICAL_COLUMNS if c not in taken]
+    missing = [c for c in dataset.columns if c not in taken]
     if missing:
         log.info("%s: columns absent, read as empty: %s", source, missing)
     return mapping
 
 
-def _canonical_chunk(chunk: pd.DataFrame, mapping: dict[str, str]) -> pd.DataFrame:
+def _canonical_chunk(
+    chunk: pd.DataFrame, mapping: dict[str, str], dataset: Dataset = FOOD_INSPECTIONS
+) -> pd.DataFrame:
     renamed = chunk[list(mapping)].rename(columns=mapping)
     out = pd.DataFrame(
-        {c: renamed.get(c, "") for c in CANONICAL_COLUMNS},
+        {c: renamed.get(c, "") for c in dataset.columns},
         index=range(len(chunk)),
-        columns=list(CANONICAL_COLUMNS),
+        columns=list(dataset.columns),
     )
     out = out.astype(object)
-    out["inspection_date"] = out["inspection_date"].map(normalise_date)
+    for c in dataset.date_columns:
+        out[c] = out[c].map(normalise_date)
     return out
 
 
@@ -227,7 +235,7 @@ def _records(text: IO[str], source: str) -> Iterator[tuple[list[str], str | None
         yield fields + [""] * (len(header) - len(fields)), fault
 
 
-def _read_csv(path_or_url: str | Path, chunksize: int) -> Iterator[pd.DataFrame]:
+def _read_csv(path_or_url: str | Path, chunksize: int, dataset: Dataset) -> Iterator[pd.DataFrame]:
     source = str(path_or_url)
     with (
         _open(path_or_url) as handle,
@@ -238,10 +246,10 @@ def _read_csv(path_or_url: str | Path, chunksize: int) -> Iterator[pd.DataFrame]
         if first is None:
             raise ExportFormatError(f"{source}: empty file, no header row")
         header = first[0]
-        mapping = column_mapping(header, source)
+        mapping = column_mapping(header, source, dataset)
         while chunk := list(itertools.islice(records, chunksize)):
             frame = pd.DataFrame([fields for fields, _ in chunk], columns=header, dtype=object)
-            out = _canonical_chunk(frame, mapping)
+            out = _canonical_chunk(frame, mapping, dataset)
             out[FAULT_COLUMN] = [fault for _, fault in chunk]
             yield out
 
@@ -271,16 +279,16 @@ def _json_records(handle: IO[bytes], fmt: ExportFormat, source: str) -> list[dic
 
 
 def _read_json(
-    path_or_url: str | Path, fmt: ExportFormat, chunksize: int
+    path_or_url: str | Path, fmt: ExportFormat, chunksize: int, dataset: Dataset
 ) -> Iterator[pd.DataFrame]:
     source = str(path_or_url)
     with _open(path_or_url) as handle:
         records = _json_records(handle, fmt, source)
     headers = list(dict.fromkeys(k for r in records[:1000] for k in r if not k.startswith(":")))
     if records:
-        column_mapping(headers, source)  # fails early, naming the file, without an id column
+        column_mapping(headers, source, dataset)  # fails early, naming the file, without a key
     for start in range(0, len(records), chunksize):
-        yield records_to_frame(records[start : start + chunksize])
+        yield records_to_frame(records[start : start + chunksize], dataset)
 
 
 def read_export(
@@ -288,18 +296,19 @@ def read_export(
     *,
     chunksize: int = DEFAULT_CHUNKSIZE,
     fmt: ExportFormat | None = None,
+    dataset: Dataset = FOOD_INSPECTIONS,
 ) -> Iterator[pd.DataFrame]:
-    """Canonical all-string frames of an export, `chunksize` rows at a time.
+    """Canonical all-string frames of an export of `dataset`, `chunksize` rows at a time.
 
     `fmt` overrides the format guessed from the name (useful for URLs such as
     `.../rows.csv?accessType=DOWNLOAD`, which are guessed right anyway). Raises `ExportFormatError`
-    naming the file when no inspection id column can be found.
+    naming the file when no column of the dataset's key can be found.
     """
     if chunksize <= 0:
         raise ValueError(f"chunksize must be positive, got {chunksize}")
     fmt = fmt or detect_format(path_or_url)
     log.info("reading %s export %s", fmt, path_or_url)
     if fmt == "csv":
-        yield from _read_csv(path_or_url, chunksize)
+        yield from _read_csv(path_or_url, chunksize, dataset)
     else:
-        yield from _read_json(path_or_url, fmt, chunksize)
+        yield from _read_json(path_or_url, fmt, chunksize, dataset)

@@ -26,7 +26,7 @@ from typing import Any
 import httpx
 import pandas as pd
 
-from warehouse.datasets import CANONICAL_COLUMNS, FOOD_INSPECTIONS, canonical_name
+from warehouse.datasets import FOOD_INSPECTIONS, Dataset
 
 log = logging.getLogger(__name__)
 
@@ -86,18 +86,25 @@ def soql_timestamp(value: date | datetime) -> str:
 
 
 def build_where(
-    *, since: date | None, until: date | None, updated_since: datetime | None
+    *,
+    since: date | None,
+    until: date | None,
+    updated_since: datetime | None,
+    dataset: Dataset = FOOD_INSPECTIONS,
 ) -> str | None:
     """The `$where` clause for a half-open date window and an `:updated_at` watermark.
 
     The watermark comparison is inclusive (`>=`): records stamped exactly at the watermark are read
     again, which the idempotent upsert absorbs, rather than risk missing one.
     """
-    clauses = []
+    clauses = [f"({dataset.socrata_where})"] if dataset.socrata_where else []
+    field = dataset.event_date
+    if (since is not None or until is not None) and not field:
+        raise ValueError(f"dataset {dataset.name} has no event date to select a window on")
     if since is not None:
-        clauses.append(f"inspection_date >= '{soql_timestamp(since)}'")
+        clauses.append(f"{field} >= '{soql_timestamp(since)}'")
     if until is not None:
-        clauses.append(f"inspection_date < '{soql_timestamp(until)}'")
+        clauses.append(f"{field} < '{soql_timestamp(until)}'")
     if updated_since is not None:
         clauses.append(f"{UPDATED_AT} >= '{soql_timestamp(updated_since)}'")
     return " AND ".join(clauses) or None
@@ -149,17 +156,20 @@ def _as_text(value: Any) -> str:
     return json.dumps(value, sort_keys=True)
 
 
-def records_to_frame(records: list[Mapping[str, Any]]) -> pd.DataFrame:
+def records_to_frame(
+    records: list[Mapping[str, Any]], dataset: Dataset = FOOD_INSPECTIONS
+) -> pd.DataFrame:
     """JSON API records as a canonical all-string frame.
 
     Unknown fields are ignored (the publisher adds columns now and then); a missing field, which
     is also how the API spells null, becomes an empty string.
     """
-    columns: dict[str, list[str]] = {c: [] for c in CANONICAL_COLUMNS}
+    names = dataset.columns
+    columns: dict[str, list[str]] = {c: [] for c in names}
     for record in records:
-        row = dict.fromkeys(CANONICAL_COLUMNS, "")
+        row = dict.fromkeys(names, "")
         for key, value in record.items():
-            name = canonical_name(key) if not key.startswith(":") else None
+            name = dataset.canonical_name(key) if not key.startswith(":") else None
             if name is None:
                 continue
             if row[name]:
@@ -168,10 +178,11 @@ def records_to_frame(records: list[Mapping[str, Any]]) -> pd.DataFrame:
                 row[name] = _location_text(value)
             else:
                 row[name] = _as_text(value)
-        row["inspection_date"] = normalise_date(row["inspection_date"])
-        for c in CANONICAL_COLUMNS:
+        for c in dataset.date_columns:
+            row[c] = normalise_date(row[c])
+        for c in names:
             columns[c].append(row[c])
-    return pd.DataFrame(columns, columns=list(CANONICAL_COLUMNS), dtype=object)
+    return pd.DataFrame(columns, columns=list(names), dtype=object)
 
 
 def _retry_after_s(response: httpx.Response) -> float | None:
@@ -217,6 +228,7 @@ class SocrataPages:
         timeout_s: float = DEFAULT_TIMEOUT_S,
         backoff_s: float = DEFAULT_BACKOFF_S,
         client: httpx.Client | None = None,
+        dataset: Dataset = FOOD_INSPECTIONS,
     ) -> None:
         if page_size <= 0:
             raise ValueError(f"page_size must be positive, got {page_size}")
@@ -224,7 +236,8 @@ class SocrataPages:
             raise ValueError(f"empty window: until {until} is not after since {since}")
         self.url = url
         self.params = {"$select": ":*, *", "$order": ":id"}
-        where = build_where(since=since, until=until, updated_since=updated_since)
+        self.dataset = dataset
+        where = build_where(since=since, until=until, updated_since=updated_since, dataset=dataset)
         if where:
             self.params["$where"] = where
         self.headers = {"Accept": "application/json"}
@@ -277,7 +290,7 @@ class SocrataPages:
                         offset,
                         self.url,
                     )
-                    yield records_to_frame(records)
+                    yield records_to_frame(records, self.dataset)
                 if len(records) < self.page_size:
                     break
                 offset += len(records)

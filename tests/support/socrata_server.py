@@ -2,7 +2,9 @@
 
 It serves a list of records in the JSON API's field names and honours what the client sends:
 `$limit`, `$offset`, `$order=:id`, `$select` (`*`, `:*, *` or a list of fields) and a `$where`
-made of `AND`-joined comparisons of `inspection_date` or `:updated_at` with a quoted timestamp.
+made of `AND`-joined comparisons of the dataset's date field (`inspection_date` by default) or
+`:updated_at` with a quoted timestamp, and of a text field with `=` and a quoted string (the
+filter of a dataset such as burglaries, `(primary_type = 'BURGLARY')`).
 Like the real API it omits null fields from a record and hides the system fields (`:id`,
 `:created_at`, `:updated_at`) unless they are selected.
 
@@ -91,7 +93,14 @@ class QueryError(ValueError):
 class SocrataServer:
     """Serve `records` on `http://127.0.0.1:<port>/resource/4ijn-s7e5.json` until `stop()`."""
 
-    def __init__(self, records: Iterable[Mapping[str, Any]] = ()) -> None:
+    def __init__(
+        self,
+        records: Iterable[Mapping[str, Any]] = (),
+        resource_path: str = RESOURCE_PATH,
+        date_field: str = "inspection_date",
+    ) -> None:
+        self.resource_path = resource_path
+        self.date_field = date_field
         self._lock = threading.Lock()
         self._records: list[dict[str, Any]] = []
         self._clock = _BASE_TIME
@@ -169,7 +178,7 @@ class SocrataServer:
         with self._lock:
             rows = [dict(r) for r in self._records]
             drift = self._drift
-        for clause in _split_where(params.get("$where", "")):
+        for clause in _split_where(params.get("$where", ""), self.date_field):
             rows = [r for r in rows if _matches(r, clause)]
         order = params.get("$order", "").strip()
         if order:
@@ -188,7 +197,7 @@ class SocrataServer:
         if self._httpd is None:
             raise RuntimeError("server not started")
         host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}{RESOURCE_PATH}"
+        return f"http://{host}:{port}{self.resource_path}"
 
     def start(self) -> SocrataServer:
         handler = _handler_for(self)
@@ -236,7 +245,7 @@ def _int_param(params: Mapping[str, str], name: str, default: int) -> int:
     return value
 
 
-def _split_where(where: str) -> list[tuple[str, str, datetime]]:
+def _split_where(where: str, date_field: str) -> list[tuple[str, str, datetime | str]]:
     where = where.strip()
     if not where:
         return []
@@ -246,8 +255,11 @@ def _split_where(where: str) -> list[tuple[str, str, datetime]]:
         if not match:
             raise QueryError(f"unsupported $where clause {part!r}")
         name = match["field"].lower()
-        if name not in {"inspection_date", ":updated_at", ":created_at"}:
-            raise QueryError(f"unsupported $where field {name!r}")
+        if name not in {date_field, ":updated_at", ":created_at"}:
+            if match["op"] != "=" or name.startswith(":"):
+                raise QueryError(f"unsupported $where clause {part!r}")
+            clauses.append((name, "=", match["value"]))  # a text field's equality
+            continue
         try:
             value = _parse_time(match["value"])
         except ValueError as error:
@@ -256,11 +268,13 @@ def _split_where(where: str) -> list[tuple[str, str, datetime]]:
     return clauses
 
 
-def _matches(row: Mapping[str, Any], clause: tuple[str, str, datetime]) -> bool:
+def _matches(row: Mapping[str, Any], clause: tuple[str, str, datetime | str]) -> bool:
     name, op, value = clause
     raw = row.get(name)
     if raw is None:
         return False  # SoQL: a comparison with null is not true
+    if isinstance(value, str):
+        return str(raw) == value
     try:
         stamp = _parse_time(str(raw))
     except ValueError:
@@ -301,7 +315,7 @@ def _handler_for(server: SocrataServer) -> type[BaseHTTPRequestHandler]:
             fault = server._next_fault()
             if fault.delay_s:
                 threading.Event().wait(fault.delay_s)
-            if parts.path != RESOURCE_PATH:
+            if parts.path != server.resource_path:
                 return self._send(404, {"error": True, "message": "not found"}, params, headers)
             if server.required_token and headers.get("x-app-token") != server.required_token:
                 return self._send(
