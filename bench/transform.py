@@ -149,12 +149,21 @@ def _hand(url: str) -> float:
 
 
 def _differences(url: str) -> tuple[int, int]:
-    """Rows only in the hand table, rows only in marts.ml_features."""
-    query = "select count(*) from (table {} except all table {}) as d"
+    """Rows only in the hand table, rows only in marts.ml_features, on the hand table's columns
+    (the inspection-history features; the other sources' are bench/spatial.py's)."""
+    query = "select count(*) from (select {0} from {1} except all select {0} from {2}) as d"
     with psycopg.connect(url) as conn:
+        names = [
+            n
+            for (n,) in conn.execute(
+                "select column_name from information_schema.columns where table_schema = "
+                "'public' and table_name = 'hand_features' order by ordinal_position"
+            )
+        ]
+        columns = sql.SQL(", ").join(map(sql.Identifier, names))
         hand, dbt = sql.SQL("public.hand_features"), sql.SQL("marts.ml_features")
-        only_hand = conn.execute(sql.SQL(query).format(hand, dbt)).fetchone()[0]
-        only_dbt = conn.execute(sql.SQL(query).format(dbt, hand)).fetchone()[0]
+        only_hand = conn.execute(sql.SQL(query).format(columns, hand, dbt)).fetchone()[0]
+        only_dbt = conn.execute(sql.SQL(query).format(columns, dbt, hand)).fetchone()[0]
     return only_hand, only_dbt
 
 

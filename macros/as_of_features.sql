@@ -100,13 +100,14 @@
 {%- endmacro %}
 
 {#-
-    Fail rates of an area (a zip, a facility group) over the 365 days before each date, from
-    strictly earlier dates. `daily` names a relation or CTE with one row per area and day:
+    Fail rates of an area (a zip, a facility group) over the 365, 90 and 30 days before each date,
+    from strictly earlier dates. `daily` names a relation or CTE with one row per area and day:
         area_type, area_id, outcome_date (date), fails, outcomes
     (a point at which a rate is wanted but no inspection happened is a row with zero counts).
     Windowing per-day counts rather than inspections keeps each area's partition small (at most one
     row per day) however many inspections a large area, such as restaurants, holds.
-    Returns area_type, area_id, outcome_date, fails_1y, outcomes_1y.
+    Returns area_type, area_id, outcome_date, fails_1y, outcomes_1y, fails_90d, outcomes_90d,
+    fails_30d, outcomes_30d.
 -#}
 {% macro area_fail_rates(daily) -%}
     {{ return(adapter.dispatch('area_fail_rates', 'canvass')(daily)) }}
@@ -118,12 +119,24 @@
         area_id,
         outcome_date,
         coalesce(sum(fails) over area_1y, 0) as fails_1y,
-        coalesce(sum(outcomes) over area_1y, 0) as outcomes_1y
+        coalesce(sum(outcomes) over area_1y, 0) as outcomes_1y,
+        coalesce(sum(fails) over area_90d, 0) as fails_90d,
+        coalesce(sum(outcomes) over area_90d, 0) as outcomes_90d,
+        coalesce(sum(fails) over area_30d, 0) as fails_30d,
+        coalesce(sum(outcomes) over area_30d, 0) as outcomes_30d
     from {{ daily }}
     window
         area_1y as (
             partition by area_type, area_id order by outcome_date
             range between interval '365 days' preceding and interval '1 day' preceding
+        ),
+        area_90d as (
+            partition by area_type, area_id order by outcome_date
+            range between interval '90 days' preceding and interval '1 day' preceding
+        ),
+        area_30d as (
+            partition by area_type, area_id order by outcome_date
+            range between interval '30 days' preceding and interval '1 day' preceding
         )
 {%- endmacro %}
 
@@ -157,6 +170,14 @@
         end as zip_fail_rate_365d,
         cast({{ group_rates }}.fails_1y as {{ dbt.type_float() }})
         / nullif({{ group_rates }}.outcomes_1y, 0) as facility_group_fail_rate_365d,
+        case
+            when {{ point }}.zip is not null
+                then cast({{ zip_rates }}.fails_90d as {{ dbt.type_float() }}) / nullif({{ zip_rates }}.outcomes_90d, 0)
+        end as zip_fail_rate_90d,
+        case
+            when {{ point }}.zip is not null
+                then cast({{ zip_rates }}.fails_30d as {{ dbt.type_float() }}) / nullif({{ zip_rates }}.outcomes_30d, 0)
+        end as zip_fail_rate_30d,
         {{ dbt.datediff(h ~ '.first_seen_date', as_of, 'day') }} as days_since_first_seen,
         cast(extract(month from {{ as_of }}) as integer) as inspection_month,
         {{ canvass.iso_weekday(as_of) }} as inspection_weekday

@@ -35,13 +35,38 @@
     (select coalesce(max(loaded_at), cast('-infinity' as timestamptz)) from {{ relation }})
 {%- endmacro %}
 
+{#- An incremental table built before its model gained `columns`: say how to rebuild it, instead
+    of inserting without them (on_schema_change cannot help: the scope markers' columns differ). -#}
+{% macro require_columns(relation, columns) -%}
+    {%- if execute -%}
+        {%- set have = adapter.get_columns_in_relation(relation) | map(attribute='name') | list -%}
+        {%- set missing = columns | reject('in', have) | list -%}
+        {%- if have and missing -%}
+            {{ exceptions.raise_compiler_error(
+                relation ~ " was built before its model gained " ~ missing | join(', ')
+                ~ ": rebuild it once with `canvass transform --full-refresh` or "
+                ~ "`dbt build --full-refresh`"
+            ) }}
+        {%- endif -%}
+    {%- endif -%}
+{%- endmacro %}
+
 {#- Inspection ids of raw rows loaded or corrected after `relation`'s watermark, read through the
     staging view (its loaded_at is raw's, so the filter uses raw's loaded_at index). A model that
-    calls it without otherwise reading staging says `-- depends_on: ref('stg_chicago__inspections')`. -#}
-{% macro changed_inspection_ids(relation) -%}
+    calls it without otherwise reading staging says `-- depends_on: ref('stg_chicago__inspections')`.
+    `with_published_counts`: also the inspections whose published violation counts
+    (stg_chicago__violation_counts) were loaded since; the model's loaded_at must then be the later
+    of the two load times, as in int_inspections__violations_counted. -#}
+{% macro changed_inspection_ids(relation, with_published_counts=false) -%}
     select inspection_id
     from {{ ref('stg_chicago__inspections') }}
     where loaded_at > {{ canvass.loaded_watermark(relation) }}
+    {%- if with_published_counts %}
+    union
+    select inspection_id
+    from {{ ref('stg_chicago__violation_counts') }}
+    where loaded_at > {{ canvass.loaded_watermark(relation) }}
+    {%- endif %}
 {%- endmacro %}
 
 {#-
@@ -57,11 +82,12 @@
                             establishments catches it;
       scope_markers         one marker per scope establishment and per changed inspection.
     `relation` must have establishment_id, inspection_id and loaded_at. Ends with a comma.
+    `with_published_counts` as in changed_inspection_ids.
 -#}
-{% macro establishment_scope_ctes(relation, current_rows=none) -%}
+{% macro establishment_scope_ctes(relation, current_rows=none, with_published_counts=false) -%}
 {%- set current_rows = current_rows if current_rows is not none else ref('int_inspections__deduplicated') -%}
 changed as (
-    {{ canvass.changed_inspection_ids(relation) }}
+    {{ canvass.changed_inspection_ids(relation, with_published_counts) }}
 ),
 
 scope_establishments as (

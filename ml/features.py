@@ -16,7 +16,7 @@ from pathlib import Path
 
 CATALOGUE = Path(__file__).resolve().parents[1] / "seeds" / "feature_catalogue.csv"
 KINDS = ("categorical", "numeric")
-UNITS = ("category", "count", "days", "rate", "level", "month", "weekday")
+UNITS = ("category", "count", "days", "rate", "level", "month", "weekday", "celsius", "mm")
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,8 @@ from ml.monitoring import DriftThresholds
 from ml.retraining import Decision
 
 CALENDAR_UNITS = ("month", "weekday")
-SHARED_GROUP = "area"  # the catalogue's feature group of values shared by a zip or facility group
+# the catalogue's feature groups of values shared by a zip or facility group
+SHARED_GROUPS = ("area", "area_recent")
 
 
 @dataclass(frozen=True)
@@ -99,7 +100,7 @@ def drift(
     numeric = [f for f in features if kinds[f].kind == "numeric"]
     categorical = [f for f in features if kinds[f].kind == "categorical"]
     # The area rates carry one value per zip or facility group, shared by its establishments.
-    shared = [f for f in numeric if kinds[f].feature_group == SHARED_GROUP]
+    shared = [f for f in numeric if kinds[f].feature_group in SHARED_GROUPS]
     parts = []
     references: list[tuple[str, pd.DataFrame, pd.Series | None]] = [
         ("training", _training_rows(conn, run.model_id, features), None)
@@ -109,8 +110,16 @@ def drift(
     for comparison, reference, reference_scores in references:
         if reference.empty:
             continue
+        # a previous run scored by a model of other features is compared on the shared ones
+        both = set(reference.columns)
         found = monitoring.feature_drift(
-            reference, current, numeric, categorical, thresholds, comparison, shared
+            reference,
+            current,
+            [f for f in numeric if f in both],
+            [f for f in categorical if f in both],
+            thresholds,
+            comparison,
+            [f for f in shared if f in both],
         )
         if reference_scores is not None:
             score_row = monitoring.score_drift(

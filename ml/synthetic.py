@@ -74,9 +74,23 @@ def synthetic_features(
                     "fail_rate_3y": float(np.mean(recent3)) if recent3 else None,
                     "zip_fail_rate_365d": 0.2 + (0.1 if zip_code in ZIPS[:3] else 0.0),
                     "facility_group_fail_rate_365d": 0.2,
+                    "zip_fail_rate_90d": float(rng.beta(2, 8)),
+                    "zip_fail_rate_30d": float(rng.beta(2, 8)),
                     "days_since_first_seen": (date - first_seen).days,
                     "inspection_month": date.month,
                     "inspection_weekday": date.isoweekday(),
+                    **{
+                        f"{kind}_{radius}m_{days}d": int(
+                            rng.poisson(rate * days / 30 * (radius / 500) ** 2)
+                        )
+                        for kind, rate in (("complaints", 1.5), ("burglaries", 1.0))
+                        for radius in (500, 1000)
+                        for days in (30, 90)
+                    },
+                    "max_temperature_3d_c": float(
+                        15 + 13 * np.cos(2 * np.pi * (date.timetuple().tm_yday - 200) / 365)
+                    ),
+                    "precipitation_3d_mm": float(rng.exponential(2.0)),
                     "is_failed": bool(failed),
                     "has_critical_violation": bool(failed and rng.random() < 0.6),
                 }

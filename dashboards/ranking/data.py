@@ -143,7 +143,8 @@ def choices(frame: pd.DataFrame, column: str) -> list[str]:
 
 def format_feature(unit: str | None, value: Any) -> str:
     """A feature value (text from the mart) as a person reads it, by the catalogue's unit: rates as
-    percentages, counts and days as integers, categories as words."""
+    percentages, counts and days as integers, temperatures and rain with their units, categories as
+    words."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "—"
     if unit == "category":
@@ -154,6 +155,10 @@ def format_feature(unit: str | None, value: Any) -> str:
         return str(value)
     if unit == "rate":
         return f"{number:.0%}"
+    if unit == "celsius":
+        return f"{number:.1f} °C"
+    if unit == "mm":
+        return f"{number:.1f} mm"
     if number.is_integer():
         return str(int(number))
     return f"{number:.2f}"

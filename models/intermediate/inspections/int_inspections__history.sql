@@ -15,11 +15,12 @@
 ) }}
 
 -- depends_on: {{ ref('stg_chicago__inspections') }} (incremental runs find changed rows there)
+-- depends_on: {{ ref('stg_chicago__violation_counts') }} (and changed published counts)
 
 with
 
 {% if is_incremental() %}
-    {{ canvass.establishment_scope_ctes(this) }}
+    {{ canvass.establishment_scope_ctes(this, with_published_counts=true) }}
 {% endif %}
 
 inspections as (
@@ -40,7 +41,8 @@ violation_counts as (
     select
         inspection_id,
         critical_violation_count,
-        serious_violation_count
+        serious_violation_count,
+        loaded_at
     from {{ ref('int_inspections__violations_counted') }}
 ),
 
@@ -57,7 +59,8 @@ timeline as (
         inspections.result,
         violation_counts.critical_violation_count,
         violation_counts.serious_violation_count,
-        inspections.loaded_at
+        -- the later of the inspection's and its published counts' loads (see violations_counted)
+        greatest(inspections.loaded_at, violation_counts.loaded_at) as loaded_at
     from inspections
     left join violation_counts
         on inspections.inspection_id = violation_counts.inspection_id

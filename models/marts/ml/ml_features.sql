@@ -1,6 +1,7 @@
 -- Grain: one inspection of an identified establishment with a pass/fail outcome. Every feature is
--- computed as of the inspection date from strictly earlier inspections (macros as_of_features and
--- area_fail_rates).
+-- computed as of the inspection date from strictly earlier data: inspections (macros
+-- as_of_features and area_fail_rates), complaints and burglaries nearby (nearby_event_counts) and
+-- the weather (weather_before).
 with
 
 inspections as (
@@ -41,8 +42,20 @@ area_rates as (
         area_id,
         outcome_date,
         fails_1y,
-        outcomes_1y
+        outcomes_1y,
+        fails_90d,
+        outcomes_90d,
+        fails_30d,
+        outcomes_30d
     from {{ ref('int_inspections__area_fail_rates') }}
+),
+
+nearby as (
+    select * from {{ ref('int_inspections__nearby_events') }}
+),
+
+weather as (
+    select * from {{ ref('int_inspections__weather') }}
 ),
 
 features as (
@@ -53,10 +66,15 @@ features as (
         inspections.inspection_date,
         {{ canvass.feature_columns(
             'history', 'inspections', 'inspections.inspection_date', 'zip_rates', 'group_rates'
-        ) }}
+        ) }},
+        {{ canvass.source_feature_columns('nearby', 'weather') }}
     from inspections
     inner join history
         on inspections.inspection_id = history.inspection_id
+    left join nearby
+        on inspections.inspection_id = nearby.inspection_id
+    left join weather
+        on inspections.inspection_id = weather.inspection_id
     left join area_rates as zip_rates
         on
             zip_rates.area_type = 'zip'

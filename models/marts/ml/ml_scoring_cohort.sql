@@ -14,7 +14,9 @@ inspections as (
         risk_level,
         inspection_date,
         result,
-        is_failed
+        is_failed,
+        latitude,
+        longitude
     from {{ ref('int_inspections__deduplicated') }}
 ),
 
@@ -60,6 +62,8 @@ establishments as (
         ) as facility_group,
         {{ canvass.latest_non_null('risk_level', 'inspection_date desc, inspection_id desc') }} as risk_level,
         {{ canvass.latest_non_null('result', 'inspection_date desc, inspection_id desc') }} as last_result,
+        {{ canvass.latest_non_null('latitude', 'inspection_date desc, inspection_id desc') }} as latitude,
+        {{ canvass.latest_non_null('longitude', 'inspection_date desc, inspection_id desc') }} as longitude,
         max(inspection_date) as last_inspection_date
     from known_before
     where establishment_id is not null
@@ -94,6 +98,8 @@ due as (
         establishments.zip,
         establishments.facility_group,
         establishments.risk_level,
+        establishments.latitude,
+        establishments.longitude,
         as_of.as_of_date
     from scheduled as establishments
     cross join as_of
@@ -185,6 +191,23 @@ area_rates as (
         on area_history.outcome_date = as_of.as_of_date
 ),
 
+due_points as (
+    select
+        establishment_id as point_key,
+        latitude,
+        longitude,
+        as_of_date
+    from due
+),
+
+nearby as {{ canvass.materialized() }} (
+    {{ canvass.nearby_event_counts('due_points', ref('int_area__events')) }}
+),
+
+weather as {{ canvass.materialized() }} (
+    {{ canvass.weather_before('due_points') }}
+),
+
 points as (
     select
         establishment_id,
@@ -202,7 +225,8 @@ features as (
         points.establishment_id,
         points.license_number,
         points.as_of_date,
-        {{ canvass.feature_columns('history', 'points', 'points.as_of_date', 'zip_rates', 'group_rates') }}
+        {{ canvass.feature_columns('history', 'points', 'points.as_of_date', 'zip_rates', 'group_rates') }},
+        {{ canvass.source_feature_columns('nearby', 'weather') }}
     from points
     inner join history
         on
@@ -216,6 +240,10 @@ features as (
         on
             group_rates.area_type = 'facility_group'
             and points.facility_group = group_rates.area_id
+    left join nearby
+        on points.establishment_id = nearby.point_key
+    left join weather
+        on points.establishment_id = weather.point_key
 )
 
 select * from features
