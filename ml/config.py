@@ -49,6 +49,7 @@ TOP_KEYS = frozenset(
         "selection",
         "monitoring",
         "retraining",
+        "ablation",
         "profiles",
     }
 )
@@ -56,6 +57,25 @@ TOP_KEYS = frozenset(
 
 class ConfigError(ValueError):
     """The experiment file is invalid; the message names the offending key."""
+
+
+@dataclass(frozen=True)
+class AblationConfig:
+    """What `canvass ablation` measures: one model, the feature groups added in turn (each step
+    named, with the catalogue's feature groups it adds), for each label."""
+
+    # an algorithm (or class path) of the grid, resolved when the ablation runs (a profile or a
+    # test may narrow the grid); None: the grid's first gradient-boosting entry
+    model: str | None = None
+    steps: tuple[tuple[str, tuple[str, ...]], ...] = (
+        ("history", ("establishment", "time", "history")),
+        ("area", ("area",)),
+        ("recent_area", ("area_recent",)),
+        ("complaints", ("complaints",)),
+        ("burglary", ("burglary",)),
+        ("weather", ("weather",)),
+    )
+    labels: tuple[str, ...] = ("is_failed", "has_critical_violation")
 
 
 @dataclass(frozen=True)
@@ -122,6 +142,8 @@ class ExperimentConfig:
     monitoring: DriftThresholds = field(default_factory=DriftThresholds, compare=False)
     # When the weekly cycle retrains; not part of the hash either.
     retraining: RetrainingPolicy = field(default_factory=RetrainingPolicy, compare=False)
+    # What the ablation measures; not part of the hash (it deploys nothing).
+    ablation: AblationConfig = field(default_factory=AblationConfig, compare=False)
     raw: dict[str, Any] = field(repr=False, compare=False, default_factory=dict)
 
     @property
@@ -133,6 +155,7 @@ class ExperimentConfig:
         out.pop("raw", None)
         out.pop("monitoring", None)
         out.pop("retraining", None)
+        out.pop("ablation", None)
         return out
 
     @property
@@ -496,6 +519,24 @@ def _retraining(block: Any, top_k_percent: tuple[float, ...]) -> RetrainingPolic
     )
 
 
+def _ablation(block: Any) -> AblationConfig:
+    a = _check_keys(block or {}, "ablation", {"model", "steps", "labels"})
+    default = AblationConfig()
+    model = str(a["model"]) if "model" in a else None
+    steps = default.steps
+    if "steps" in a:
+        raw = a["steps"]
+        if not isinstance(raw, dict) or not raw:
+            raise ConfigError("ablation.steps: expected a mapping step name -> feature groups")
+        known = {f.feature_group for f in catalogue.catalogue()}
+        steps = tuple(
+            (str(name), _str_list(groups, f"ablation.steps.{name}", tuple(sorted(known))))
+            for name, groups in raw.items()
+        )
+    labels = _str_list(a.get("labels", list(default.labels)), "ablation.labels", ALLOWED_LABELS)
+    return AblationConfig(model=model, steps=steps, labels=labels)
+
+
 def parse_experiment(data: dict[str, Any], profile: str | None = None) -> ExperimentConfig:
     """Validate a parsed experiment mapping (optionally with a profile applied) into a config.
 
@@ -538,6 +579,7 @@ def parse_experiment(data: dict[str, Any], profile: str | None = None) -> Experi
             base.get("retraining"),
             tuple(_num(v, f"top_k_percent[{i}]", 0.01, 100) for i, v in enumerate(top_k_raw)),
         ),
+        ablation=_ablation(base.get("ablation")),
         raw=copy.deepcopy(data),
     )
 

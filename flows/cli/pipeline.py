@@ -12,6 +12,7 @@ import typer
 from flows.cli._app import OPTIONS, app, console, parse_date, parse_window, prepare_flows
 from flows.cli.errors import explain
 from flows.cli.output import (
+    ablation_table,
     leaderboard_table,
     print_batch_history,
     print_dbt_history,
@@ -20,6 +21,13 @@ from flows.cli.output import (
 )
 from flows.sources.demo import DEMO_ESTABLISHMENTS, DEMO_REPLAY_WEEKS, DEMO_SEED
 from warehouse.settings import get_settings
+
+# The options the commands that train share.
+ExperimentOption = Annotated[Path | None, typer.Option(help="Experiment YAML.")]
+QuickOption = Annotated[bool, typer.Option(help="The experiment's quick profile.")]
+UntilOption = Annotated[
+    str | None, typer.Option(help="Use inspections before this date only (YYYY-MM-DD).")
+]
 
 
 @app.command()
@@ -54,6 +62,14 @@ def demo(
         path.parent.mkdir(parents=True, exist_ok=True)
         write_export_csv(frame, path)
     console.print(f"[green]✓[/] {len(frame):,} demo inspections written to {path}")
+    # The City's other datasets come from the generator itself, for the same establishments.
+    from flows.ingest import default_other_sources
+
+    demo_parts: dict[str, Any] = {
+        "other_sources": default_other_sources("demo"),
+        "demo_establishments": establishments,
+        "demo_seed": seed,
+    }
     if replay_weeks:
         # The full run scores as of the day after the newest inspection; the replay's weeks end a
         # week before it, so the current ranking is the full run's and the replayed rankings
@@ -65,9 +81,10 @@ def demo(
             start=scored_on - timedelta(days=7 * replay_weeks),
             end=scored_on - timedelta(days=7),
             quick=True,
+            **demo_parts,
         )
     # The generated history ends years ago: the monitor measures ages as of its last scored day.
-    _run_pipeline(source=str(path), monitor_on_data_clock=True)
+    _run_pipeline(source=str(path), monitor_on_data_clock=True, **demo_parts)
 
 
 @app.command()
@@ -111,21 +128,38 @@ def _run_pipeline(**parameters: Any) -> None:
 @app.command()
 def ingest(
     source: Annotated[
-        str, typer.Option(help="demo, a Socrata resource URL, or an export file/URL.")
+        str,
+        typer.Option(
+            help="demo, live (each dataset's City URL), a Socrata resource URL, or a file/URL."
+        ),
     ] = "demo",
-    since: Annotated[str | None, typer.Option(help="Inspections on or after (YYYY-MM-DD).")] = None,
-    until: Annotated[str | None, typer.Option(help="Inspections before (YYYY-MM-DD).")] = None,
+    dataset: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="The dataset to load (repeatable): food_inspections, sanitation_complaints, "
+            "burglaries, weather_daily, violation_counts. Default: every dataset the source has "
+            "(demo and live), or food_inspections for a file or URL."
+        ),
+    ] = None,
+    since: Annotated[str | None, typer.Option(help="Rows on or after (YYYY-MM-DD).")] = None,
+    until: Annotated[str | None, typer.Option(help="Rows before (YYYY-MM-DD).")] = None,
     last_week: Annotated[bool, typer.Option(help="The previous Monday-to-Monday week.")] = False,
     history: Annotated[
         bool, typer.Option("--history", help="Show the ingestion batches and exit.")
     ] = False,
     limit: Annotated[int, typer.Option(help="With --history: how many batches.")] = 30,
 ) -> None:
-    """Load one batch from a source into raw (or show the batch history)."""
+    """Load one batch per dataset from a source into raw (or show the batch history)."""
     if history:
         print_batch_history(limit)
         return
+    from warehouse.datasets import get_dataset
+
     first, last = parse_window(since, until, last_week=last_week)
+    try:
+        plan = ingest_plan(source, [get_dataset(d).name for d in dataset or []])
+    except ValueError as err:
+        raise typer.BadParameter(str(err), param_hint="--dataset") from None
     prepare_flows()
     from flows.ingest import ingest as ingest_flow
     from warehouse.db import connect
@@ -133,12 +167,37 @@ def ingest(
 
     with connect() as conn:
         migrate(conn, get_settings())
-    r = ingest_flow(source=source, since=first, until=last, last_week=last_week)
-    console.print(
-        f"batch {r['batch_id']}: {r['rows_landed']:,} landed, {r['rows_inserted']:,} new, "
-        f"{r['rows_updated']:,} updated, {r['rows_unchanged']:,} unchanged, "
-        f"{r['rows_duplicate']:,} duplicates, {r['rows_rejected']:,} rejected\nlanding file: {r['landing']}"
-    )
+    for name, where in plan:
+        r = ingest_flow(source=where, since=first, until=last, last_week=last_week, dataset=name)
+        console.print(
+            f"{name} batch {r['batch_id']}: {r['rows_landed']:,} landed, "
+            f"{r['rows_inserted']:,} new, {r['rows_updated']:,} updated, "
+            f"{r['rows_unchanged']:,} unchanged, {r['rows_duplicate']:,} duplicates, "
+            f"{r['rows_rejected']:,} rejected\nlanding file: {r['landing']}"
+        )
+
+
+def ingest_plan(source: str, datasets: list[str]) -> list[tuple[str, str]]:
+    """(dataset, source) pairs to load: `demo` makes every dataset but the violation counts,
+    `live` reads each dataset's City URL, a file or URL is one dataset (inspections by default)."""
+    from flows.sources.demo import DEMO_DATASETS
+    from warehouse.datasets import DATASETS
+
+    if source == "demo":
+        names = datasets or list(DEMO_DATASETS)
+        missing = [n for n in names if n not in DEMO_DATASETS]
+        if missing:
+            raise ValueError(f"the demo makes no {', '.join(missing)}; load it from a file")
+        return [(n, "demo") for n in names]
+    if source == "live":
+        names = datasets or [n for n, d in DATASETS.items() if d.socrata_url]
+        offline = [n for n in names if not DATASETS[n].socrata_url]
+        if offline:
+            raise ValueError(f"{', '.join(offline)} has no live URL; load it from a file")
+        return [(n, str(DATASETS[n].socrata_url)) for n in names]
+    if len(datasets) > 1:
+        raise ValueError("a file or URL holds one dataset: give one --dataset")
+    return [(datasets[0] if datasets else "food_inspections", source)]
 
 
 @app.command()
@@ -166,11 +225,9 @@ def transform(
 
 @app.command()
 def train(
-    experiment: Annotated[Path | None, typer.Option(help="Experiment YAML.")] = None,
-    quick: Annotated[bool, typer.Option(help="The experiment's quick profile.")] = False,
-    until: Annotated[
-        str | None, typer.Option(help="Use inspections before this date only (YYYY-MM-DD).")
-    ] = None,
+    experiment: ExperimentOption = None,
+    quick: QuickOption = False,
+    until: UntilOption = None,
 ) -> None:
     """Train the model grid with temporal cross-validation, audit, select and deploy."""
     cutoff = parse_date(until)
@@ -299,8 +356,11 @@ def models(
 
     settings = get_settings()
     path = report or settings.reports_dir / "models.html"
+    from ml.ablation import latest
+
     with connect() as conn:
         frame = leaderboard(conn)
+        ablations = latest(conn) if _has_table(conn, "ml.ablations") else None
         path.parent.mkdir(parents=True, exist_ok=True)
         write_html(conn, path)
     if frame.empty:
@@ -308,4 +368,40 @@ def models(
         raise typer.Exit(1)
     rows = leaderboard_rows(frame)
     console.print(leaderboard_table(rows, "Leaderboard (averaged over the test windows)"))
+    if ablations is not None and not ablations.empty:
+        console.print(ablation_table(ablations))
+    else:
+        console.print("No ablation yet: [bold]canvass ablation[/] measures what each source buys.")
     console.print(f"Report: {path}")
+
+
+def _has_table(conn: Any, name: str) -> bool:
+    return conn.execute("select to_regclass(%s) is not null", [name]).fetchone()[0]
+
+
+@app.command()
+def ablation(
+    experiment: ExperimentOption = None,
+    quick: QuickOption = False,
+    until: UntilOption = None,
+) -> None:
+    """What each feature group buys: the groups added in turn, both labels (ml/ablation.py)."""
+    from flows.train import default_experiment
+    from ml import ablation as ablation_module
+    from ml.config import load_experiment
+    from ml.frames import training_frame
+    from warehouse.db import connect
+    from warehouse.migrate import migrate
+
+    cutoff = parse_date(until)
+    config = load_experiment(experiment or default_experiment(), "quick" if quick else None)
+    with connect() as conn:
+        migrate(conn, get_settings())
+        frame = training_frame(conn, config, until=cutoff)
+        console.print(
+            f"ablation of {ablation_module.ablation_model(config).label()} on {len(frame):,} rows"
+        )
+        table = ablation_module.ablate(frame, config, progress=console.print)
+        ablation_module.record(conn, table, config, str(cutoff) if cutoff else None)
+        latest = ablation_module.latest(conn)
+    console.print(ablation_table(latest))

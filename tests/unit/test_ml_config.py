@@ -157,3 +157,13 @@ def test_bad_monitoring_thresholds_are_named(raw: dict, block: dict, message: st
     with pytest.raises(ConfigError) as err:
         parse_experiment(bad)
     assert message in str(err.value)
+
+
+def test_an_ablation_model_outside_the_grid_is_refused_when_it_runs(raw: dict) -> None:
+    from ml.ablation import ablation_model
+
+    data = copy.deepcopy(raw)
+    data["ablation"]["model"] = "SVC"
+    config = parse_experiment(data)
+    with pytest.raises(ConfigError, match="ablation.model: 'SVC' is not an entry of the grid"):
+        ablation_model(config)
