@@ -66,7 +66,9 @@ def scoring_cohort(conn: psycopg.Connection, as_of_date: date | None = None) -> 
     frame = read_frame(
         conn,
         "select * from marts.ml_scoring_cohort where as_of_date = coalesce(%s::date, "
-        "(select max(cohort.as_of_date) from marts.ml_scoring_cohort as cohort))",
+        "(select max(cohort.as_of_date) from marts.ml_scoring_cohort as cohort)) "
+        # one order, so the same cohort is scored by the same arithmetic (BLAS blocks by row)
+        "order by establishment_id",
         [as_of_date],
     )
     if frame.empty:
