@@ -29,7 +29,7 @@ from flows.train import default_experiment
 from flows.transform import transform
 from ml import observe
 from ml.config import load_experiment
-from warehouse import archives, dbt, slas
+from warehouse import archives, batches, dbt, slas
 from warehouse.db import connect
 from warehouse.settings import get_settings
 
@@ -93,8 +93,10 @@ def watch_model(run_id: str, experiment: str, as_of: date | None) -> dict[str, A
             )
             observe.write_performance(conn, monitor_run, run, perf)
             estimate_alerts += observe.estimate_alerts(run, perf)
+            # audited on every inspected establishment of the ranking, in the list or not: the
+            # failures the list left out are what its false-negative rate is about
             archived = archives.archived_ranking(conn, run.model_id, run.as_of_date)
-            if archived is not None and perf["inspected"].max() > 0:
+            if archived is not None:
                 audited = observe.fairness(conn, run, config.bias, archived, until=as_of)
                 observe.write_fairness(conn, monitor_run, run, audited)
 
@@ -137,8 +139,12 @@ def check_slas(run_id: str, sla_file: str, as_of: date | None) -> list[slas.SlaR
 @task
 def check_source_freshness() -> list[dict[str, Any]]:
     """`dbt source freshness`, its results kept in meta beside the dbt builds' (a stale source
-    is a finding of the monitor, never a failure of it)."""
-    invocation = dbt.source_freshness()
+    is a finding of the monitor, never a failure of it). Only the datasets this warehouse loads
+    are checked, with the batches' own table: a source never loaded has no age to judge."""
+    with connect() as conn:
+        loaded = batches.loaded_datasets(conn)
+    sources = [d.dbt_source for d in loaded]
+    invocation = dbt.source_freshness([*sources, "meta.ingest_batches"])
     run_id = flow_run.get_id()
     with connect() as conn:
         dbt.record_invocation(conn, invocation, uuid.UUID(run_id) if run_id else None)

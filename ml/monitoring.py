@@ -192,8 +192,16 @@ def feature_drift(
             }
         )
 
-    shared = shared or []
-    for feature in [f for f in numeric if f in shared]:
+    # A distribution needs values on both sides; a feature empty on one (a source this
+    # warehouse does not load, or one that stopped) is watched by its missing share alone.
+    valued = {
+        f
+        for f in [*numeric, *categorical]
+        if reference[f].notna().any() and current[f].notna().any()
+    }
+    shared = [f for f in shared or [] if f in valued]
+    numeric_valued = [f for f in numeric if f in valued]
+    for feature in [f for f in numeric_valued if f in shared]:
         ref, cur = reference[feature], current[feature]
         moved = float(pd.to_numeric(cur, errors="coerce").mean()) - float(
             pd.to_numeric(ref, errors="coerce").mean()
@@ -205,12 +213,12 @@ def feature_drift(
             thresholds.wasserstein,
             f"mean moved {moved:+.4f}",
         )
-    for feature in [f for f in numeric if f not in shared]:
+    for feature in [f for f in numeric_valued if f not in shared]:
         ref, cur = reference[feature], current[feature]
         add(feature, "psi", psi_numeric(ref, cur, thresholds.psi_bins), thresholds.psi)
         ks, pvalue = ks_statistic(ref, cur)
         add(feature, "ks", ks, thresholds.ks, "" if math.isnan(pvalue) else f"p={pvalue:.3g}")
-    for feature in categorical:
+    for feature in [f for f in categorical if f in valued]:
         ref, cur = reference[feature], current[feature]
         add(feature, "psi", psi_categorical(ref, cur), thresholds.psi)
         add(feature, "js_distance", js_distance(ref, cur), thresholds.js)

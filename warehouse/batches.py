@@ -216,6 +216,18 @@ def history(conn: psycopg.Connection, limit: int = 50) -> list[dict[str, Any]]:
     return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
 
+def loaded_datasets(conn: psycopg.Connection) -> list[Dataset]:
+    """The datasets this warehouse has loaded at least once (inspections always: the pipeline's
+    own), in the registry's order: the sources whose freshness means something here."""
+    loaded = {
+        row[0]
+        for row in conn.execute(
+            "select distinct dataset from meta.ingest_batches where status = 'succeeded'"
+        ).fetchall()
+    }
+    return [d for d in DATASETS.values() if d is FOOD_INSPECTIONS or d.name in loaded]
+
+
 # --------------------------------------------------------------------------- the life cycle
 
 

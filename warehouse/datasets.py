@@ -37,6 +37,7 @@ class Dataset:
 
     name: str  # the landing folder and the batches' dataset
     raw_table: str
+    dbt_source: str  # the dbt source that reads raw_table ("<source>.<table>")
     columns: tuple[str, ...]
     key: str
     event_date: str
@@ -86,6 +87,7 @@ FOOD_INSPECTIONS_NAME = "food_inspections"
 FOOD_INSPECTIONS = Dataset(
     name=FOOD_INSPECTIONS_NAME,
     raw_table="raw.food_inspections",
+    dbt_source="chicago.food_inspections",
     columns=(
         "inspection_id",
         "dba_name",
@@ -152,6 +154,7 @@ FOOD_INSPECTIONS = Dataset(
 SANITATION_COMPLAINTS = Dataset(
     name="sanitation_complaints",
     raw_table="raw.sanitation_complaints",
+    dbt_source="chicago.sanitation_complaints",
     columns=(
         "service_request_number",
         "creation_date",
@@ -193,6 +196,7 @@ SANITATION_COMPLAINTS = Dataset(
 BURGLARIES = Dataset(
     name="burglaries",
     raw_table="raw.burglaries",
+    dbt_source="chicago.burglaries",
     columns=(
         "id",
         "case_number",
@@ -236,6 +240,7 @@ BURGLARIES = Dataset(
 WEATHER_DAILY = Dataset(
     name="weather_daily",
     raw_table="raw.weather_daily",
+    dbt_source="noaa.weather_daily",
     columns=("date", "station", "tmax", "tmin", "prcp", "snow", "snwd", "awnd"),
     key="date",
     event_date="date",
@@ -258,6 +263,7 @@ WEATHER_DAILY = Dataset(
 VIOLATION_COUNTS = Dataset(
     name="violation_counts",
     raw_table="raw.violation_counts",
+    dbt_source="chicago.violation_counts",
     columns=("inspection_id", "critical_count", "serious_count", "minor_count"),
     key="inspection_id",
     event_date="",

@@ -142,9 +142,13 @@ def freshness_message(result: dict[str, Any]) -> str:
     return f"newest load {newest} UTC, {age:,.1f} h before the check"
 
 
-def source_freshness(settings: Settings | None = None) -> DbtInvocation:
-    """`dbt source freshness` over the sources that declare it (warn/error ages in their YAML)."""
-    return run_dbt(["source", "freshness"], settings)
+def source_freshness(
+    sources: Sequence[str] | None = None, settings: Settings | None = None
+) -> DbtInvocation:
+    """`dbt source freshness` (warn/error ages in the sources' YAML), over `sources`
+    ("<source>.<table>") or, without them, every source that declares a freshness."""
+    select = ["--select", *(f"source:{s}" for s in sources)] if sources else []
+    return run_dbt(["source", "freshness", *select], settings)
 
 
 def record_invocation(

@@ -234,7 +234,7 @@ def test_the_monitor_records_dbt_source_freshness(first_run: dict, db: psycopg.C
         "select results.unique_id, results.status, results.message "
         "from meta.dbt_node_results as results "
         "inner join meta.dbt_invocations as invocations using (invocation_id) "
-        "where invocations.command = 'source freshness' and results.resource_type = 'source' "
+        "where invocations.command like 'source freshness%%' and results.resource_type = 'source' "
         "order by invocations.started_at desc, results.unique_id limit 2"
     ).fetchall()
     assert [r[:2] for r in recorded] == [

@@ -118,15 +118,28 @@ def test_a_weeks_build_leaves_out_the_whole_table_tests_and_what_score_rebuilds(
         assert tests > 0 and whole_table == 0 and delivery == 0 and cohort == 1
 
 
-def test_the_second_day_is_monitored_against_the_first(replayed: dict) -> None:
+def test_the_second_day_is_monitored_against_the_first(replayed: dict, replay_db: str) -> None:
     drift = replayed["tables"][DRIFT]
     second_day = {(r[2], r[3]) for r in drift if r[0] == DAYS[1]}
     assert ("previous_run", "score") in second_day
     assert any(c == "training" for c, _ in second_day)
-    # the first day's ranking has labels by the second day: it is partly inspected
+    # the first day's ranking has labels by the second day: part of it is inspected since, and
+    # each cut counts the inspected among exactly its ranked establishments
+    with psycopg.connect(replay_db) as conn:
+        inspected_by_rank = conn.execute(
+            "select scores.rank_abs, bool_or(features.inspection_id is not null) "
+            "from ml.scores as scores left join marts.ml_features as features "
+            "on features.establishment_id = scores.establishment_id "
+            "and features.inspection_date >= scores.as_of_date "
+            "and features.inspection_date < %s "
+            "where scores.as_of_date = %s group by scores.rank_abs",
+            [DAYS[1], DAYS[0]],
+        ).fetchall()
+    assert sum(seen for _, seen in inspected_by_rank) > 0
     perf = {r[2]: r for r in replayed["tables"][PERFORMANCE] if r[0] == DAYS[0]}
     assert perf["10_pct"][7] is not None  # what cross-validation promised
-    assert max(r[4] for r in perf.values()) > 0  # inspected since, in the widest cut
+    for _, ranked, inspected in ((r[2], r[3], r[4]) for r in perf.values()):
+        assert inspected == sum(seen for rank, seen in inspected_by_rank if rank <= ranked)
 
 
 def test_the_first_days_list_is_audited_on_what_happened(replayed: dict, replay_db: str) -> None:

@@ -10,9 +10,12 @@ from pathlib import Path
 import pandas as pd
 import psycopg
 import pytest
+import yaml
+from support.dbt_sandbox import sandbox
 
 from flows.sources.demo import demo_sources
 from flows.sources.files import ExportFormatError, read_export
+from warehouse.batches import loaded_datasets
 from warehouse.datasets import DATASETS, get_dataset
 from warehouse.landing import as_table
 from warehouse.load import load_tables, raw_checksum
@@ -236,3 +239,34 @@ def test_burglaries_come_from_the_crimes_api_filtered_on_their_type() -> None:
     assert list(frame.columns) == list(get_dataset("burglaries").columns)
     assert frame.iloc[0]["date"] == "2012-03-01"  # the API's timestamp, cut to the day
     assert frame.iloc[0]["arrest"] == "false"
+
+
+def test_every_dataset_names_the_dbt_source_that_reads_its_table() -> None:
+    declared = {}
+    for path in Path("models/staging").glob("*/_*__sources.yml"):
+        for source in yaml.safe_load(path.read_text())["sources"]:
+            for table in source["tables"]:
+                declared[f"{source['name']}.{table['name']}"] = (
+                    f"{source['schema']}.{table['name']}"
+                )
+    assert {d.dbt_source: declared.get(d.dbt_source) for d in DATASETS.values()} == {
+        d.dbt_source: d.raw_table for d in DATASETS.values()
+    }
+
+
+def test_freshness_is_judged_only_for_the_datasets_this_warehouse_has_loaded(
+    warehouse_url: str,
+) -> None:
+    with sandbox(warehouse_url, "canvass_loaded") as url, psycopg.connect(url) as conn:
+        # inspections are the pipeline's own: judged before their first load
+        assert [d.name for d in loaded_datasets(conn)] == ["food_inspections"]
+        for name, status in [("burglaries", "failed"), ("weather_daily", "succeeded")]:
+            conn.execute(
+                "insert into meta.ingest_batches (batch_id, source, dataset, status, finished_at) "
+                "values (%s, 'test', %s, %s, now())",
+                [uuid.uuid4(), name, status],
+            )
+        assert [d.dbt_source for d in loaded_datasets(conn)] == [
+            "chicago.food_inspections",
+            "noaa.weather_daily",  # a failed load of burglaries loaded nothing
+        ]

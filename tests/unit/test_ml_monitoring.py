@@ -136,6 +136,20 @@ def test_feature_drift_reports_every_statistic_of_every_feature() -> None:
     assert set(drift["comparison"]) == {"training"}
 
 
+def test_a_feature_empty_on_one_side_is_watched_by_its_missing_share_alone() -> None:
+    # a source this warehouse never loaded (empty in both) and one that stopped (empty now)
+    reference = pd.DataFrame({"never": [None] * 50, "stopped": np.arange(50.0)}, dtype=float)
+    current = pd.DataFrame({"never": [None] * 50, "stopped": [None] * 50}, dtype=float)
+    drift = monitoring.feature_drift(
+        reference, current, ["never", "stopped"], [], DriftThresholds(), "training"
+    )
+    got = {(r.feature, r.statistic): (r.value, r.status) for r in drift.itertuples()}
+    assert got == {
+        ("never", "missing_change"): (0.0, "ok"),
+        ("stopped", "missing_change"): (1.0, "alert"),
+    }
+
+
 def _ranking(n: int) -> pd.DataFrame:
     return pd.DataFrame(
         {"establishment_id": [f"e{i}" for i in range(1, n + 1)], "rank_abs": range(1, n + 1)}

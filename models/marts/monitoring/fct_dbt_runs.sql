@@ -48,7 +48,7 @@ final as (
         invocations.started_at,
         invocations.is_success,
         invocations.elapsed_seconds,
-        invocations.dbt_command = 'source freshness' as is_freshness_check,
+        invocations.dbt_command like 'source freshness%' as is_freshness_check,
         coalesce(
             invocations.dbt_command like 'build%' and invocations.dbt_command not like '%--select%',
             false
