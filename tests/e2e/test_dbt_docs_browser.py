@@ -40,6 +40,30 @@ def test_the_manifest_holds_the_lineage_from_source_to_exposures(docs_url: str) 
     assert "source.canvass.ml.scores" in scores["depends_on"]["nodes"]
     staging = manifest["nodes"]["model.canvass.stg_chicago__inspections"]
     assert "source.canvass.chicago.food_inspections" in staging["depends_on"]["nodes"]
+    # each app's exposure links to where it runs
+    assert exposures["ranking_dashboard"]["url"] == "http://127.0.0.1:5006/ranking"
+    assert exposures["canvass_api"]["url"] == "http://127.0.0.1:8000/docs"
+    assert all(e["owner"]["name"] == "Canvass team" for e in exposures.values())
+    # the ranking page's marts keep their columns' names and types by contract
+    for node in exposures["ranking_dashboard"]["depends_on"]["nodes"]:
+        assert manifest["nodes"][node]["contract"]["enforced"], node
+
+
+def test_the_front_page_explains_the_product_and_its_lineage(docs_url: str) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            page.goto(f"{docs_url}/#!/overview")
+            expect(page.get_by_role("heading", level=1).first).to_contain_text(
+                "which food establishments to inspect first", timeout=30_000
+            )
+            expect(page.get_by_role("heading", name="How to read the lineage")).to_be_visible()
+            expect(page.get_by_role("cell", name="intermediate", exact=True).first).to_be_visible()
+        finally:
+            browser.close()
 
 
 def test_the_site_shows_models_and_an_exposure(docs_url: str) -> None:
