@@ -44,8 +44,15 @@ def test_the_manifest_holds_the_lineage_from_source_to_exposures(docs_url: str) 
     assert exposures["ranking_dashboard"]["url"] == "http://127.0.0.1:5006/ranking"
     assert exposures["canvass_api"]["url"] == "http://127.0.0.1:8000/docs"
     assert all(e["owner"]["name"] == "Canvass team" for e in exposures.values())
-    # the ranking page's marts keep their columns' names and types by contract
-    for node in exposures["ranking_dashboard"]["depends_on"]["nodes"]:
+    # every mart an app reads keeps its columns' names and types by contract
+    read_by_apps = {
+        node
+        for e in exposures.values()
+        if e["type"] in {"dashboard", "application"}
+        for node in e["depends_on"]["nodes"]
+    }
+    assert len(read_by_apps) >= 13
+    for node in read_by_apps:
         assert manifest["nodes"][node]["contract"]["enforced"], node
 
 
