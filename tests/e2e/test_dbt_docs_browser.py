@@ -52,6 +52,8 @@ def test_the_manifest_holds_the_lineage_from_source_to_exposures(docs_url: str) 
         for node in e["depends_on"]["nodes"]
     }
     assert len(read_by_apps) >= 13
+    # beside the marts' own config (one `config:` per model: a second would replace the first)
+    assert manifest["nodes"]["model.canvass.fct_inspections"]["config"]["indexes"]
     for node in read_by_apps:
         assert manifest["nodes"][node]["contract"]["enforced"], node
 
