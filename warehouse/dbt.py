@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import sys
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -48,6 +49,9 @@ def _dbt_environment(
     # The target path goes by environment: dbt commands without a --target-path option (debug,
     # deps, clean) then run as well as the others.
     env = settings.dbt_env() | {"DBT_TARGET_PATH": str(target_path)} | dict(extra or {})
+    # Piped into a file or a program, dbt's colour codes are noise (the user's choice stands).
+    if not sys.stdout.isatty() and "DBT_USE_COLORS" not in os.environ:
+        env["DBT_USE_COLORS"] = "false"
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
     try:
