@@ -85,13 +85,14 @@ def predict_scores(pipeline: Pipeline, frame: pd.DataFrame) -> np.ndarray:
     forest predicting on several threads adds its trees in whichever order the threads finish
     (scores then differ by 1e-16 between two runs), so it predicts on one."""
     model = pipeline.steps[-1][1]
-    threads = model.get_params().get("n_jobs") if hasattr(model, "get_params") else None
-    if threads not in (None, 1):
-        model.set_params(n_jobs=1)
-    try:
+    threads = getattr(model, "n_jobs", None)
+    if threads in (None, 1):
         proba = pipeline.predict_proba(frame)
-    finally:
-        if threads not in (None, 1):
+    else:
+        model.set_params(n_jobs=1)
+        try:
+            proba = pipeline.predict_proba(frame)
+        finally:
             model.set_params(n_jobs=threads)
     classes = list(pipeline.classes_)
     if 1 in classes:

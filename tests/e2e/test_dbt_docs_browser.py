@@ -13,7 +13,7 @@ import urllib.request
 from collections.abc import Iterator
 
 import pytest
-from support.served import CHROMIUM, CHROMIUM_ARGS, canvass_serving, require_browser
+from support.served import canvass_serving, chromium_page, require_browser
 
 pytestmark = pytest.mark.browser
 
@@ -59,40 +59,28 @@ def test_the_manifest_holds_the_lineage_from_source_to_exposures(docs_url: str) 
 
 
 def test_the_front_page_explains_the_product_and_its_lineage(docs_url: str) -> None:
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 900})
-            page.goto(f"{docs_url}/#!/overview")
-            expect(page.get_by_role("heading", level=1).first).to_contain_text(
-                "which food establishments to inspect first", timeout=30_000
-            )
-            expect(page.get_by_role("heading", name="How to read the lineage")).to_be_visible()
-            expect(page.get_by_role("cell", name="intermediate", exact=True).first).to_be_visible()
-        finally:
-            browser.close()
+    with chromium_page() as page:
+        page.goto(f"{docs_url}/#!/overview")
+        expect(page.get_by_role("heading", level=1).first).to_contain_text(
+            "which food establishments to inspect first", timeout=30_000
+        )
+        expect(page.get_by_role("heading", name="How to read the lineage")).to_be_visible()
+        expect(page.get_by_role("cell", name="intermediate", exact=True).first).to_be_visible()
 
 
 def test_the_site_shows_models_and_an_exposure(docs_url: str) -> None:
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 900})
-            page.goto(f"{docs_url}/#!/model/model.canvass.ml_features")
-            expect(page.get_by_role("heading", level=1)).to_contain_text(
-                "ml_features", timeout=30_000
-            )
-            page.goto(f"{docs_url}/#!/exposure/exposure.canvass.model_training")
-            expect(page.get_by_role("heading", level=1)).to_contain_text(
-                "Model training and evaluation", timeout=30_000
-            )
-            expect(page.get_by_role("heading", name="Depends On")).to_be_visible()
-            for model in ("ml_features", "ml_labels"):
-                link = page.locator(f"a[href='#!/model/model.canvass.{model}']:visible")
-                expect(link.first).to_be_visible()
-        finally:
-            browser.close()
+    with chromium_page() as page:
+        page.goto(f"{docs_url}/#!/model/model.canvass.ml_features")
+        expect(page.get_by_role("heading", level=1)).to_contain_text("ml_features", timeout=30_000)
+        page.goto(f"{docs_url}/#!/exposure/exposure.canvass.model_training")
+        expect(page.get_by_role("heading", level=1)).to_contain_text(
+            "Model training and evaluation", timeout=30_000
+        )
+        expect(page.get_by_role("heading", name="Depends On")).to_be_visible()
+        for model in ("ml_features", "ml_labels"):
+            link = page.locator(f"a[href='#!/model/model.canvass.{model}']:visible")
+            expect(link.first).to_be_visible()

@@ -243,7 +243,7 @@ def test_burglaries_come_from_the_crimes_api_filtered_on_their_type() -> None:
 
 def test_every_dataset_names_the_dbt_source_that_reads_its_table() -> None:
     declared = {}
-    for path in Path("models/staging").glob("*/_*__sources.yml"):
+    for path in (Path(__file__).parents[2] / "models/staging").glob("*/_*__sources.yml"):
         for source in yaml.safe_load(path.read_text())["sources"]:
             for table in source["tables"]:
                 declared[f"{source['name']}.{table['name']}"] = (
