@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from api.deps import close_pools
-from api.routers import establishments, health, monitoring
+from api.routers import establishments, health, models, monitoring
 from warehouse.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -27,15 +27,27 @@ DESCRIPTION = """
 Canvass ranks Chicago's food establishments by the estimated chance that a routine inspection
 finds a failure, so the inspection team can visit the riskiest first.
 
-* **establishments**: the ranked list, one establishment's score, its inspection history.
+* **establishments**: the ranked list (filters by facility group, zip and risk level; paging),
+  one establishment's score, why it ranks where it does, its inspection history.
+* **models**: the model that scores now, or any model of the registry: what it is, what it was
+  trained on, how it did against the baselines, why it was chosen, how its scores become
+  probabilities.
 * **health**: is the database reachable, which model and as-of date are served.
 
-Scores come from the latest as-of date of the model that scored most recently. The API connects as
+Scores come from the latest as-of date of the model that scored most recently. `score` orders the
+ranking; `probability` is the same score calibrated into the chance of a failed inspection.
+Answers read from a scoring run carry an `ETag` and `Last-Modified`: send `If-None-Match` to get
+`304 Not Modified` until the next run. The API connects as
 the read-only role `canvass_reader`: it cannot change anything in the warehouse.
 """
 
 TAGS = [
     {"name": "establishments", "description": "Scores, ranking and inspection history."},
+    {
+        "name": "models",
+        "description": "The deployed model and the registry: training data, cross-validation "
+        "against the baselines, selection, calibration.",
+    },
     {"name": "health", "description": "Liveness and what is being served."},
     {
         "name": "monitoring",
@@ -141,6 +153,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.include_router(health.router)
     app.include_router(establishments.router)
+    app.include_router(models.router)
     app.include_router(monitoring.router)
     app.add_exception_handler(psycopg.OperationalError, _database_unreachable)
     app.add_exception_handler(psycopg.errors.UndefinedTable, _warehouse_not_built)

@@ -24,6 +24,7 @@ _RANKED_ESTABLISHMENTS = sql.SQL("""
         rankings.last_visit_date,
         rankings.last_result,
         rankings.score,
+        rankings.probability,
         rankings.score_rank as rank,
         rankings.as_of_date,
         rankings.model_id,
@@ -45,7 +46,8 @@ CURRENT_RUN = """
     select
         runs.model_id,
         runs.as_of_date,
-        runs.scored_establishments
+        runs.scored_establishments,
+        runs.scored_at
     from marts.dim_scoring_runs as runs
     where
         (%(as_of)s::date is null and runs.is_current)
@@ -61,15 +63,31 @@ SCORED_DATES = """
     from marts.dim_scoring_runs as runs
 """
 
+# The ranking's filters: each applies when its parameter is given (null: every row).
+_RANKING_FILTERS = """
+    where rankings.model_id = %(model_id)s
+        and rankings.as_of_date = %(as_of_date)s
+        and (%(facility_group)s::text is null or rankings.facility_group = %(facility_group)s)
+        and (%(zip)s::text is null or rankings.zip = %(zip)s)
+        and (%(risk_level)s::integer is null or rankings.risk_level = %(risk_level)s)"""
+
 TOP_ESTABLISHMENTS = sql.SQL(
     """
 {ranked}
-    where rankings.model_id = %(model_id)s
-        and rankings.as_of_date = %(as_of_date)s
+{filters}
     order by rankings.score_rank, rankings.establishment_id
     limit %(limit)s
+    offset %(offset)s
 """
-).format(ranked=_RANKED_ESTABLISHMENTS)
+).format(ranked=_RANKED_ESTABLISHMENTS, filters=sql.SQL(_RANKING_FILTERS))
+
+TOP_MATCHING = sql.SQL(
+    """
+    select count(*) as matching
+    from marts.fct_rankings as rankings
+{filters}
+"""
+).format(filters=sql.SQL(_RANKING_FILTERS))
 
 # The license's newest score from the current run's model.
 ESTABLISHMENT_SCORE = sql.SQL(
@@ -93,6 +111,112 @@ ESTABLISHMENT_BY_LICENSE = """
     where establishments.license_number = %(license_number)s
     order by establishments.last_seen_date desc nulls last
     limit 1
+"""
+
+# The features of the license's row in the current ranking, heaviest weight first.
+EXPLANATION = """
+    select
+        explanations.model_id,
+        explanations.as_of_date,
+        explanations.establishment_id,
+        explanations.score_rank,
+        explanations.features_as_of_date,
+        explanations.feature,
+        explanations.feature_label,
+        explanations.feature_unit,
+        explanations.feature_group,
+        explanations.feature_value,
+        explanations.model_weight,
+        explanations.weight_rank
+    from marts.fct_ranking_explanations as explanations
+    inner join marts.fct_rankings as rankings
+        on
+            rankings.is_current_run
+            and explanations.model_id = rankings.model_id
+            and explanations.as_of_date = rankings.as_of_date
+            and explanations.establishment_id = rankings.establishment_id
+    where rankings.license_number = %(license_number)s
+    order by explanations.weight_rank nulls last, explanations.feature
+"""
+
+# A model of the registry: the given id, else (null) the deployed one.
+MODEL = """
+    select
+        models.model_id,
+        models.model_group_id,
+        models.algorithm,
+        models.estimator_class_path,
+        models.hyperparameters,
+        models.label,
+        models.train_start_date,
+        models.train_end_date,
+        models.test_start_date,
+        models.test_end_date,
+        models.train_rows,
+        models.is_trained_on_all_rows,
+        models.trained_at,
+        models.deployed_at,
+        models.selection_rule,
+        models.selection_reason,
+        models.calibration_method,
+        models.calibration_rows,
+        models.calibration_ece_before,
+        models.calibration_ece_after,
+        models.is_deployed
+    from marts.dim_models as models
+    where
+        (%(model_id)s::text is null and models.is_deployed)
+        or models.model_id = %(model_id)s
+"""
+
+# How the model's group did in cross-validation, beside the baselines of the same experiment: the
+# experiment of the current deployment when it evaluated the group, else the newest that did.
+MODEL_EVALUATIONS = """
+    with
+
+    chosen_experiment as (
+        select evaluations.experiment_hash
+        from marts.fct_model_evaluations as evaluations
+        where
+            evaluations.candidate_kind = 'model'
+            and evaluations.candidate_id = %(model_group_id)s
+        group by evaluations.experiment_hash
+        order by
+            bool_or(evaluations.is_latest_experiment) desc,
+            max(evaluations.test_end_date) desc,
+            evaluations.experiment_hash
+        limit 1
+    )
+
+    select
+        evaluations.experiment_hash,
+        evaluations.candidate_kind,
+        evaluations.candidate_id,
+        evaluations.metric,
+        evaluations.parameter,
+        avg(evaluations.metric_value) as mean_value,
+        min(evaluations.metric_value) as min_value,
+        max(evaluations.metric_value) as max_value,
+        count(*) as windows,
+        min(evaluations.test_start_date) as first_test_start_date,
+        max(evaluations.test_end_date) as last_test_end_date
+    from marts.fct_model_evaluations as evaluations
+    inner join chosen_experiment
+        on evaluations.experiment_hash = chosen_experiment.experiment_hash
+    where
+        evaluations.candidate_kind = 'baseline'
+        or evaluations.candidate_id = %(model_group_id)s
+    group by
+        evaluations.experiment_hash,
+        evaluations.candidate_kind,
+        evaluations.candidate_id,
+        evaluations.metric,
+        evaluations.parameter
+    order by
+        evaluations.candidate_kind desc,
+        evaluations.candidate_id,
+        evaluations.metric,
+        evaluations.parameter
 """
 
 INSPECTIONS = """

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -59,7 +59,16 @@ class EstablishmentScore(BaseModel):
     last_result: str | None = Field(
         description="Result of the latest visit, e.g. `pass`, `fail`, `not_ready`, `out_of_business`."
     )
-    score: float = Field(description="The model's estimated probability that an inspection fails.")
+    score: float = Field(
+        description="The model's score, rounded to 4 decimals: higher means more likely to fail; "
+        "it orders the ranking but is not itself a probability."
+    )
+    probability: float | None = Field(
+        default=None,
+        description="The score as a calibrated probability that a routine inspection fails "
+        "(rounded to 4 decimals): the deployed model's calibration on its newest out-of-time "
+        "window, see `/models/current`. Null for a model without a calibration.",
+    )
     rank: int = Field(description="1 = inspect first.")
     as_of_date: date
     model_id: str
@@ -74,8 +83,47 @@ class TopEstablishments(BaseModel):
     model_id: str | None = Field(description="Null when nothing is scored (for that date).")
     as_of_date: date | None
     scored_establishments: int = Field(description="How many establishments the run scored.")
+    matching: int = Field(
+        default=0, description="How many of them match the filters (all of them without filters)."
+    )
     limit: int
+    offset: int = 0
+    next_offset: int | None = Field(
+        default=None, description="The offset of the next page; null on the last page."
+    )
     establishments: list[EstablishmentScore]
+
+
+class FeatureWeight(BaseModel):
+    """One feature of the current model for one establishment: what the model saw, and how much
+    weight the model gives that feature overall."""
+
+    feature: str = Field(description="The feature's name (seed feature_catalogue).")
+    label: str = Field(description="The feature in words.")
+    unit: str | None = Field(description="category, count, days, rate, level, month, weekday.")
+    group: str | None = Field(description="history, area, establishment, time, ...")
+    value: str | None = Field(description="The value as of the ranking's date; null: missing.")
+    model_weight: float | None = Field(
+        description="Share (0 to 1, rounded to 4 decimals) of the model's total absolute "
+        "importance on this feature: a global weight, not this establishment's contribution."
+    )
+    weight_rank: int | None = Field(description="1 = the feature the model weighs most.")
+
+
+class Explanation(BaseModel):
+    """Why an establishment ranks where it does in the current run."""
+
+    model_config = ConfigDict(protected_namespaces=())
+
+    license_number: int
+    establishment_id: str
+    model_id: str
+    as_of_date: date
+    rank: int
+    features_as_of_date: date | None = Field(
+        description="The date the feature values are as of (the run's, else the newest cohort's)."
+    )
+    features: list[FeatureWeight]
 
 
 class Inspection(BaseModel):
@@ -193,3 +241,71 @@ class PerformanceCut(BaseModel):
 
 class PerformanceHistory(BaseModel):
     runs: list[PerformanceCut]
+
+
+class CrossValidationMetric(BaseModel):
+    """One metric over the out-of-time test windows of one candidate (the model's group or a
+    baseline rule) in one experiment."""
+
+    metric: str = Field(description="e.g. precision@, recall@, days_earlier, roc_auc.")
+    parameter: str = Field(description="Its parameter (10_pct, 10_per_day), empty when none.")
+    mean: float | None
+    min: float | None
+    max: float | None
+    windows: int
+
+
+class BaselineMetrics(BaseModel):
+    """A baseline rule every model must beat, in the same experiment and windows."""
+
+    baseline: str = Field(description="random, highest_risk or most_prior_fails.")
+    metrics: list[CrossValidationMetric]
+
+
+class Calibration(BaseModel):
+    """How the model's scores become probabilities."""
+
+    method: str = Field(description="isotonic or sigmoid (Platt scaling).")
+    rows: int | None = Field(description="Out-of-time inspections the curve was fitted on.")
+    ece_before: float | None = Field(description="Expected calibration error of the raw scores.")
+    ece_after: float | None = Field(
+        description="Expected calibration error of the probabilities, out of sample."
+    )
+
+
+class ModelDescription(BaseModel):
+    """A model of the registry: what it is, what it was trained on, how it did and why it was
+    chosen."""
+
+    model_config = ConfigDict(protected_namespaces=())
+
+    model_id: str = Field(description="Content hash of group, windows, seed and training rows.")
+    model_group_id: str
+    algorithm: str = Field(description="The estimator's class name.")
+    estimator_class_path: str
+    hyperparameters: dict[str, Any]
+    label: str = Field(description="What it predicts, e.g. is_failed.")
+    train_start_date: date | None
+    train_end_date: date | None = Field(description="Day after its last training row.")
+    test_start_date: date | None = Field(
+        description="Its own out-of-time test window; null for a refit on every labelled row."
+    )
+    test_end_date: date | None
+    train_rows: int | None
+    is_trained_on_all_rows: bool
+    trained_at: datetime | None
+    is_deployed: bool = Field(description="True for the model that scores now.")
+    deployed_at: datetime | None = Field(description="When it was first deployed; null: never.")
+    selection_rule: str | None = Field(description="The rule whose choice deployed it.")
+    selection_reason: str | None = Field(description="Why the rule chose its group.")
+    calibration: Calibration | None = Field(description="Null for a model never deployed.")
+    experiment_hash: str | None = Field(
+        description="The experiment whose cross-validation is reported (null: none evaluated "
+        "its group)."
+    )
+    first_test_start_date: date | None = Field(description="The first test window's start.")
+    last_test_end_date: date | None = Field(description="The last test window's end.")
+    cross_validation: list[CrossValidationMetric] = Field(
+        description="Its group's metrics over the experiment's test windows."
+    )
+    baselines: list[BaselineMetrics]

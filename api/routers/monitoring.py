@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 
 from api import queries
 from api.deps import ReaderConnection
-from api.routers.establishments import EARLIEST_DATE
+from api.routers.establishments import EARLIEST_DATE, rounded
 from api.schemas import (
     DriftReport,
     DriftStatistic,
@@ -22,10 +22,6 @@ from api.schemas import (
 router = APIRouter(prefix="/monitoring", tags=["monitoring"])
 
 
-def _round(value: float | None, digits: int = 4) -> float | None:
-    return None if value is None else round(float(value), digits)
-
-
 @router.get("/slas", response_model=SlaBoard, summary="The SLA board of the newest monitor run")
 def sla_board(conn: ReaderConnection) -> SlaBoard:
     """Every SLA of slas.yml with its value, threshold and status, as the newest monitor run
@@ -36,7 +32,7 @@ def sla_board(conn: ReaderConnection) -> SlaBoard:
             name=r["sla_name"],
             kind=r["sla_kind"],
             status=r["sla_status"],
-            value=_round(r["measured_value"]),
+            value=rounded(r["measured_value"]),
             threshold=r["threshold_value"],
             unit=r["unit"],
             detail=r["detail"] or "",
@@ -72,7 +68,7 @@ def drift(
             feature=r["feature"],
             comparison=r["comparison"],
             statistic=r["statistic"],
-            value=_round(r["statistic_value"]),
+            value=rounded(r["statistic_value"]),
             warn_at=r["warn_at"],
             alert_at=r["alert_at"],
             status=r["drift_status"],
@@ -114,15 +110,15 @@ def performance(
                 ranked=r["establishments_ranked"],
                 inspected=r["establishments_inspected"],
                 failed=r["establishments_failed"],
-                realised_precision=_round(r["realised_precision"]),
-                promised_precision=_round(r["promised_precision"]),
-                precision_gap=_round(r["precision_gap"]),
-                expected_precision=_round(r["expected_precision"]),
-                expected_precision_inspected=_round(r["expected_precision_inspected"]),
-                estimate_gap=_round(r["estimate_gap"]),
+                realised_precision=rounded(r["realised_precision"]),
+                promised_precision=rounded(r["promised_precision"]),
+                precision_gap=rounded(r["precision_gap"]),
+                expected_precision=rounded(r["expected_precision"]),
+                expected_precision_inspected=rounded(r["expected_precision_inspected"]),
+                estimate_gap=rounded(r["estimate_gap"]),
                 estimate_status=r["estimate_status"],
-                base_rate=_round(r["base_rate"]),
-                share_inspected=_round(r["share_inspected"]) or 0.0,
+                base_rate=rounded(r["base_rate"]),
+                share_inspected=rounded(r["share_inspected"]) or 0.0,
                 labels_through=r["labels_through"],
             )
             for r in rows

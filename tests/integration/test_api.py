@@ -173,6 +173,148 @@ def test_top_is_the_latest_run_in_rank_order(client: TestClient) -> None:
     assert unlicensed["name"] == "GOLF HOT DOG CART"
 
 
+def test_scores_are_rounded_and_come_with_their_calibrated_probability(
+    client: TestClient,
+) -> None:
+    top = client.get("/establishments/top").json()["establishments"]
+    assert [(r["score"], r["probability"]) for r in top[:2]] == [(0.91, 0.455), (0.75, 0.375)]
+    old = client.get("/establishments/top", params={"as_of": "2024-01-01"}).json()
+    assert old["establishments"][0]["probability"] is None  # model-old has no calibration
+
+
+@pytest.mark.parametrize(
+    ("filters", "ids"),
+    [
+        ({"facility_group": "restaurant"}, ["1001", "1005"]),
+        ({"zip": "60601"}, ["1001", "1002"]),
+        ({"risk_level": 1}, ["1001", "1003", "1005"]),
+        ({"risk_level": 1, "zip": "60614"}, ["1003"]),
+        ({"facility_group": "bakery"}, []),  # 1004 is only in February's run
+    ],
+)
+def test_top_filters_keep_rank_order_and_count_the_matches(
+    client: TestClient, filters: dict[str, object], ids: list[str]
+) -> None:
+    body = client.get("/establishments/top", params=filters).json()
+    assert [r["establishment_id"] for r in body["establishments"]] == ids
+    assert body["matching"] == len(ids)
+    assert body["scored_establishments"] == 5
+    ranks = [r["rank"] for r in body["establishments"]]
+    assert ranks == sorted(ranks)
+
+
+def test_top_pages_through_the_ranking(client: TestClient) -> None:
+    seen, offset, pages = [], 0, 0
+    while offset is not None:
+        body = client.get("/establishments/top", params={"limit": 2, "offset": offset}).json()
+        assert body["offset"] == offset and body["matching"] == 5
+        seen += [r["rank"] for r in body["establishments"]]
+        offset, pages = body["next_offset"], pages + 1
+    assert (seen, pages) == ([1, 2, 3, 4, 5], 3)
+    beyond = client.get("/establishments/top", params={"offset": 10}).json()
+    assert (beyond["establishments"], beyond["next_offset"]) == ([], None)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"zip": "6060"},
+        {"zip": "60601; drop table x"},
+        {"risk_level": 4},
+        {"offset": -1},
+        {"facility_group": ""},
+    ],
+)
+def test_top_refuses_bad_filters_with_422(client: TestClient, params: dict[str, object]) -> None:
+    response = client.get("/establishments/top", params=params)
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["query", next(iter(params))]
+
+
+def test_top_answers_304_while_the_scoring_run_is_unchanged(client: TestClient) -> None:
+    first = client.get("/establishments/top", params={"limit": 3})
+    etag = first.headers["etag"]
+    assert first.headers["last-modified"] == "Fri, 01 Mar 2024 06:00:00 GMT"  # the run's time
+    assert first.headers["cache-control"] == "no-cache"
+    again = client.get("/establishments/top", params={"limit": 3}, headers={"If-None-Match": etag})
+    assert (again.status_code, again.content) == (304, b"")
+    assert again.headers["etag"] == etag
+    other = client.get("/establishments/top", params={"limit": 4}, headers={"If-None-Match": etag})
+    assert other.status_code == 200 and other.headers["etag"] != etag  # another query
+    older = client.get("/establishments/top", params={"as_of": "2024-01-01"})
+    assert older.headers["last-modified"] == "Mon, 01 Jan 2024 06:00:00 GMT"
+    since = {"If-Modified-Since": "Fri, 01 Mar 2024 06:00:00 GMT"}
+    assert client.get("/establishments/top", params={"limit": 3}, headers=since).status_code == 304
+    stale = {"If-Modified-Since": "Thu, 29 Feb 2024 06:00:00 GMT"}
+    assert client.get("/establishments/top", params={"limit": 3}, headers=stale).status_code == 200
+
+
+def test_explanation_lists_the_features_by_the_models_weight(client: TestClient) -> None:
+    response = client.get("/establishments/1001/explanation")
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["model_id"], body["as_of_date"], body["rank"]) == ("model-new", "2024-03-01", 1)
+    weights = {f["feature"]: f["model_weight"] for f in body["features"]}
+    # the two one-hot zip columns add up; the model's weights are shares of 1.0
+    assert weights["prior_fails"] == 0.4 and weights["zip"] == 0.15
+    ranked = [f["weight_rank"] for f in body["features"] if f["weight_rank"] is not None]
+    assert ranked == sorted(ranked) and ranked[0] == 1
+    values = {f["feature"]: f["value"] for f in body["features"]}
+    assert values["prior_fails"] == "2"
+    assert client.get("/establishments/1006/explanation").status_code == 404  # not ranked now
+
+
+def test_current_model_says_what_it_is_how_it_did_and_why(client: TestClient) -> None:
+    response = client.get("/models/current")
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["model_id"], body["is_deployed"]) == ("model-new", True)
+    assert body["algorithm"] == "RandomForestClassifier"
+    assert body["selection_rule"] == "best_average"
+    assert body["calibration"] == {
+        "method": "isotonic",
+        "rows": 80,
+        "ece_before": 0.0812,
+        "ece_after": 0.0312,
+    }
+    metrics = {(m["metric"], m["parameter"]): m for m in body["cross_validation"]}
+    precision = metrics[("precision@", "10_pct")]
+    assert (precision["mean"], precision["min"], precision["max"], precision["windows"]) == (
+        0.4,
+        0.3,
+        0.5,
+        2,
+    )
+    assert (body["first_test_start_date"], body["last_test_end_date"]) == (
+        "2023-10-01",
+        "2023-12-01",
+    )
+    random = {b["baseline"]: b["metrics"] for b in body["baselines"]}["random"]
+    assert random[0]["mean"] == 0.225
+    assert (
+        client.get(
+            "/models/current", headers={"If-None-Match": response.headers["etag"]}
+        ).status_code
+        == 304
+    )
+
+
+def test_a_model_by_id_and_an_unknown_one(client: TestClient) -> None:
+    body = client.get("/models/model-w1").json()
+    assert (body["is_deployed"], body["calibration"], body["deployed_at"]) == (False, None, None)
+    assert body["test_start_date"] == "2023-10-01"
+    assert body["cross_validation"]  # its group's windows
+    missing = client.get("/models/model-nope")
+    assert missing.status_code == 404 and "model-nope" in missing.json()["detail"]
+    assert client.get("/models/bad%20id").status_code == 422
+
+
+def test_no_current_model_before_anything_is_deployed(empty_client: TestClient) -> None:
+    response = empty_client.get("/models/current")
+    assert response.status_code == 404
+    assert "canvass train" in response.json()["detail"]
+
+
 def test_top_limit_cuts_the_list(client: TestClient) -> None:
     body = client.get("/establishments/top", params={"limit": 2}).json()
     assert [r["name"] for r in body["establishments"]] == ["ALPHA GRILL", "BRAVO GROCERY"]
@@ -257,12 +399,15 @@ def test_inspection_history_of_an_unknown_license_is_404(client: TestClient) -> 
 def test_openapi_documents_every_endpoint_with_tags(client: TestClient) -> None:
     spec = client.get("/openapi.json").json()
     assert spec["info"]["title"] == "Canvass API"
-    assert {t["name"] for t in spec["tags"]} == {"establishments", "health", "monitoring"}
+    assert {t["name"] for t in spec["tags"]} == {"establishments", "health", "models", "monitoring"}
     assert {
         "/health",
         "/establishments/top",
         "/establishments/{license_number}/score",
+        "/establishments/{license_number}/explanation",
         "/establishments/{license_number}/inspections",
+        "/models/current",
+        "/models/{model_id}",
         "/monitoring/slas",
         "/monitoring/drift",
         "/monitoring/performance",

@@ -13,6 +13,7 @@ Runs:
 - model-new scored 2024-03-01 (latest scored_at): 1001, 1002, 1003, an unlicensed cart, 1005.
 - model-new scored 2024-02-01: 1004, 1001.
 - model-old scored 2024-01-01 (oldest scored_at): 1005, 1001, 1006.
+model-new is calibrated (isotonic on window model-w2): its probabilities are half its scores.
 """
 
 from __future__ import annotations
@@ -343,6 +344,14 @@ def seed_rows(conn: psycopg.Connection) -> None:
             values (%s, %s, %s, %s, %s, %s, %s)
             """,
             SCORES,
+        )
+        # model-new's calibration halves its scores (isotonic, fitted on window w2)
+        cur.execute("update ml.scores set probability = score / 2 where model_id = 'model-new'")
+        cur.execute(
+            "insert into ml.calibrations (model_id, method, fitted_on_model_id, fitted_rows, "
+            "fitted_positive_rate, curve_scores, curve_probabilities, ece_before, ece_after) "
+            "values ('model-new', 'isotonic', 'model-w2', 80, 0.25, array[0.0, 1.0], "
+            "array[0.0, 0.5], 0.081234, 0.031234)"
         )
         seed_monitoring(cur)
 

@@ -1,6 +1,7 @@
 -- Grain: one trained model of the registry, described for people: its algorithm and training
 -- window, and for a deployed model when and by which rule it was deployed. `is_deployed` marks the
--- model of the latest deployment (the one the score flow uses).
+-- model of the latest deployment (the one the score flow uses); a deployed model's calibration says
+-- how its scores become probabilities.
 with
 
 models as (
@@ -46,6 +47,16 @@ selections as (
     from {{ ref('stg_ml__selections') }}
 ),
 
+calibrations as (
+    select
+        model_id,
+        calibration_method,
+        calibration_rows,
+        ece_before,
+        ece_after
+    from {{ ref('stg_ml__calibrations') }}
+),
+
 latest_deployment as (
     select
         deployment_id,
@@ -81,6 +92,10 @@ final as (
         deployments.deployed_at,
         deployments.selection_rule,
         selections.selection_reason,
+        calibrations.calibration_method,
+        calibrations.calibration_rows,
+        calibrations.ece_before as calibration_ece_before,
+        calibrations.ece_after as calibration_ece_after,
         latest_deployment.model_id is not null as is_deployed
     from models
     inner join model_groups
@@ -94,6 +109,8 @@ final as (
             deployments.experiment_hash = selections.experiment_hash
             and models.model_group_id = selections.model_group_id
             and deployments.selection_rule = selections.selection_rule
+    left join calibrations
+        on models.model_id = calibrations.model_id
     left join latest_deployment
         on models.model_id = latest_deployment.model_id
 )

@@ -11,6 +11,7 @@ scores as (
         establishment_id,
         license_number,
         score,
+        probability,
         score_rank,
         scored_at
     from {{ ref('stg_ml__scores') }}
@@ -49,6 +50,7 @@ ranked as (
         scores.license_number,
         scores.score_rank,
         scores.score,
+        scores.probability,
         establishments.establishment_name,
         establishments.address,
         establishments.zip,
