@@ -28,6 +28,7 @@ from flows.ingest import (
     previous_week,
 )
 from flows.monitor import MONITORING, monitor
+from flows.progress import PROGRESS
 from flows.score import score
 from flows.sources.demo import DEMO_ESTABLISHMENTS, DEMO_SEED
 from flows.tracking import tracked_run
@@ -62,7 +63,11 @@ def decide(as_of: date, experiment: str, quick: bool) -> dict[str, Any]:
         )
         observe.write_decision(conn, as_of, inputs["deployed_model_id"], decision)
     get_run_logger().info(
-        "as of %s: %s (%s)", as_of, "retrain" if decision.retrain else "keep", decision.reason
+        "as of %s: %s (%s)",
+        as_of,
+        "retrain" if decision.retrain else "keep the model",
+        decision.reason,
+        extra=PROGRESS,
     )
     return {"retrain": decision.retrain, "reason": decision.reason, **inputs}
 
@@ -171,7 +176,7 @@ def replay(
     days = replay_days(start, end, every_days)
     weeks = []
     for i, day in enumerate(days):
-        logger.info("replay %d/%d: as of %s", i + 1, len(days), day)
+        logger.info("replay %d/%d: as of %s", i + 1, len(days), day, extra=PROGRESS)
         weeks.append(
             week(
                 as_of=day,

@@ -11,6 +11,7 @@ from prefect import flow, get_run_logger
 
 from flows.ingest import default_other_sources, ingest, ingest_others
 from flows.monitor import monitor
+from flows.progress import PROGRESS
 from flows.score import score
 from flows.sources.demo import DEMO_ESTABLISHMENTS, DEMO_SEED
 from flows.tracking import tracked_run
@@ -49,7 +50,7 @@ def pipeline(
     with connect() as conn:
         migrate(conn, get_settings())
         with tracked_run(conn, "pipeline", parameters):
-            logger.info("stage 1/5: ingest from %s", source)
+            logger.info("stage 1/5: ingest from %s", source, extra=PROGRESS)
             loaded = ingest(
                 source=source,
                 since=since,
@@ -58,7 +59,7 @@ def pipeline(
                 demo_seed=demo_seed,
             )
             if others:
-                logger.info("stage 1/5: ingest %s", ", ".join(others))
+                logger.info("stage 1/5: ingest %s", ", ".join(others), extra=PROGRESS)
             loaded_others = ingest_others(
                 others,
                 since=since,
@@ -66,13 +67,13 @@ def pipeline(
                 demo_establishments=demo_establishments,
                 demo_seed=demo_seed,
             )
-            logger.info("stage 2/5: transform (dbt build)")
+            logger.info("stage 2/5: transform (dbt build)", extra=PROGRESS)
             built = transform()
-            logger.info("stage 3/5: train, evaluate, audit and select models")
+            logger.info("stage 3/5: train, evaluate, audit and select models", extra=PROGRESS)
             trained = train(experiment=str(experiment or default_experiment()), quick=quick)
-            logger.info("stage 4/5: score the establishments due for inspection")
+            logger.info("stage 4/5: score the establishments due for inspection", extra=PROGRESS)
             scored = score()
-            logger.info("stage 5/5: monitor data, model and pipeline")
+            logger.info("stage 5/5: monitor data, model and pipeline", extra=PROGRESS)
             watched = monitor(
                 as_of=scored["as_of_date"] if monitor_on_data_clock else None,
                 experiment=str(experiment or default_experiment()),

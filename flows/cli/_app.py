@@ -9,13 +9,17 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import time
 import warnings
 from datetime import date
+from logging.handlers import RotatingFileHandler
+from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 
+from flows.progress import is_progress
 from warehouse.settings import get_settings
 
 app = typer.Typer(
@@ -43,7 +47,13 @@ OPTIONS = _Options()
 @app.callback()
 def _setup(
     verbose: Annotated[
-        bool, typer.Option("--verbose", "-v", help="Debug logs, and the traceback of a failure.")
+        bool,
+        typer.Option(
+            "--verbose",
+            "-v",
+            help="Everything on the terminal (dbt's and Prefect's detail, debug logs) and the "
+            "traceback of a failure; by default one line per stage, the rest in logs/canvass.log.",
+        ),
     ] = False,
 ) -> None:
     """Point Prefect at the project's own home before it is imported, and tame library logs."""
@@ -64,14 +74,103 @@ def _setup(
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
+def log_file() -> Path:
+    """Where a command that runs flows writes its whole log (the terminal shows less):
+    `CANVASS_LOG_FILE`, else `logs/canvass.log` under the project."""
+    configured = os.environ.get("CANVASS_LOG_FILE")
+    return Path(configured) if configured else get_settings().project_dir / "logs" / "canvass.log"
+
+
+def dbt_log_file() -> Path:
+    """dbt's own log of every node (`logs/dbt.log` under the project, or `DBT_LOG_PATH`)."""
+    configured = os.environ.get("DBT_LOG_PATH")
+    return Path(configured or get_settings().project_dir / "logs") / "dbt.log"
+
+
+def where_the_logs_are() -> str:
+    """One sentence for the end of a run: where its detail went."""
+    shown = "" if OPTIONS.verbose else " (`canvass --verbose ...` prints it all here)"
+    return f"Full log: {_short(log_file())}; dbt's: {_short(dbt_log_file())}{shown}."
+
+
+def _short(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
 def prepare_flows() -> None:
-    """Before a command runs a flow: the project's Prefect server (started if need be), and
-    Prefect's console log without tracebacks unless --verbose (the Prefect UI keeps them)."""
+    """Before a command runs a flow: the project's Prefect server (started if need be), the
+    whole log to `log_file()`, and unless --verbose a quiet terminal: the flows' progress lines
+    (`flows.progress`) and warnings only, without tracebacks, and dbt's errors only (its detail
+    stays in `dbt_log_file()`). The Prefect UI gets every record either way."""
     from flows.cli import prefect_server
 
     prefect_server.ensure()
+    import prefect.main  # noqa: F401 - configures Prefect's logging, once per process
+
+    _log_to_file()
     if not OPTIONS.verbose:
+        os.environ.setdefault("DBT_QUIET", "true")
         _quiet_prefect_tracebacks()
+        _quiet_terminal()
+    logging.getLogger("canvass.cli").info("canvass %s", " ".join(sys.argv[1:]))
+
+
+def _log_to_file() -> None:
+    path = log_file()
+    root = logging.getLogger()
+    if any(getattr(h, "baseFilename", None) == str(path) for h in root.handlers):
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handler = RotatingFileHandler(path, maxBytes=20_000_000, backupCount=3, encoding="utf-8")
+    handler.setLevel(logging.DEBUG if OPTIONS.verbose else logging.INFO)
+    handler.setFormatter(_LogFileFormat())
+    root.addHandler(handler)
+    root.setLevel(min(root.level or logging.WARNING, logging.INFO))
+    for name in ("prefect.flow_runs", "prefect.task_runs"):
+        logging.getLogger(name).setLevel(logging.DEBUG if OPTIONS.verbose else logging.INFO)
+
+
+class _LogFileFormat(logging.Formatter):
+    """One line per record: time, level, logger, and the Prefect run it came from."""
+
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)-7s %(name)s: %(message)s", "%Y-%m-%d %H:%M:%S")
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = super().format(record)
+        run = getattr(record, "task_run_name", None) or getattr(record, "flow_run_name", None)
+        return line.replace(": ", f" [{run}]: ", 1) if run else line
+
+
+class _ProgressLines(logging.Handler):
+    """The flows' progress records, one line each on the console."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if is_progress(record):
+            stamp = time.strftime("%H:%M:%S", time.localtime(record.created))
+            console.print(f"[dim]{stamp}[/] [cyan]›[/] {record.getMessage()}", highlight=False)
+
+
+def _terminal_handlers() -> set[logging.Handler]:
+    loggers = [logging.getLogger(), *map(logging.getLogger, list(logging.root.manager.loggerDict))]
+    return {
+        h
+        for lg in loggers
+        for h in getattr(lg, "handlers", [])
+        if isinstance(h, logging.StreamHandler) and not isinstance(h, logging.FileHandler)
+    }
+
+
+def _quiet_terminal() -> None:
+    """Prefect's console shows warnings and errors only; progress lines print on their own."""
+    for handler in _terminal_handlers():
+        handler.setLevel(max(handler.level, logging.WARNING))
+    root = logging.getLogger()
+    if not any(isinstance(h, _ProgressLines) for h in root.handlers):
+        root.addHandler(_ProgressLines(logging.INFO))
 
 
 class _WithoutTraceback(logging.Formatter):
@@ -92,14 +191,9 @@ class _WithoutTraceback(logging.Formatter):
 
 def _quiet_prefect_tracebacks() -> None:
     """Every handler that writes to the terminal leaves tracebacks out; the handler that sends
-    Prefect's logs to its server (the UI) keeps them."""
-    import prefect.main  # noqa: F401 - configures Prefect's logging, once per process
-
-    loggers = [logging.getLogger(), *map(logging.getLogger, list(logging.root.manager.loggerDict))]
-    for handler in {h for lg in loggers for h in getattr(lg, "handlers", [])}:
-        if isinstance(handler, logging.StreamHandler) and not isinstance(
-            handler.formatter, _WithoutTraceback
-        ):
+    Prefect's logs to its server (the UI) and the log file keep them."""
+    for handler in _terminal_handlers():
+        if not isinstance(handler.formatter, _WithoutTraceback):
             handler.setFormatter(_WithoutTraceback(handler.formatter))
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from rich.table import Table
 
-from flows.cli._app import API_PORT, DASHBOARD_PORT, DOCS_PORT, console
+from flows.cli._app import API_PORT, DASHBOARD_PORT, DOCS_PORT, console, where_the_logs_are
 from warehouse.settings import get_settings
 
 _LEADERBOARD_COLUMNS = {
@@ -127,7 +127,7 @@ def print_summary(result: dict[str, Any], seconds: float) -> None:
     )
     if "monitor" in result:
         console.print(sla_table(result["monitor"]))
-    console.print(f"Finished in {seconds:,.0f} s.\n")
+    console.print(f"Finished in {seconds:,.0f} s. {where_the_logs_are()}\n")
     where = Table(title="Where to look", show_header=True)
     where.add_column("what")
     where.add_column("command")

@@ -9,7 +9,15 @@ from typing import Annotated, Any
 
 import typer
 
-from flows.cli._app import OPTIONS, app, console, parse_date, parse_window, prepare_flows
+from flows.cli._app import (
+    OPTIONS,
+    app,
+    console,
+    parse_date,
+    parse_window,
+    prepare_flows,
+    where_the_logs_are,
+)
 from flows.cli.errors import explain
 from flows.cli.output import (
     ablation_table,
@@ -343,7 +351,7 @@ def _run_replay(**parameters: Any) -> None:
         console.print("Fix the cause and run the same command again: a replay converges.")
         raise typer.Exit(1) from None
     console.print(replay_table(result))
-    console.print(f"Replayed in {time.monotonic() - started:,.0f} s.")
+    console.print(f"Replayed in {time.monotonic() - started:,.0f} s. {where_the_logs_are()}")
 
 
 @app.command()

@@ -4,58 +4,11 @@ deterministic errors are not retried; a dead Socrata host fails within the docum
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
-import psycopg
 import pytest
-from psycopg import sql
+from support.cli import canvass
 from support.served import free_port
-
-from warehouse.migrate import migrate
-from warehouse.settings import parse_database_url
-
-CANVASS = str(Path(sys.executable).with_name("canvass"))
-
-
-@pytest.fixture(scope="module")
-def empty_warehouse(warehouse_url: str) -> Iterator[str]:
-    """A migrated database with nothing built in it."""
-    admin = parse_database_url(warehouse_url)
-    name = f"canvass_empty_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(admin.url(database="postgres"), autocommit=True) as conn:
-        conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
-    url = admin.url(database=name)
-    with psycopg.connect(url) as conn:
-        migrate(conn)
-    yield url
-    with psycopg.connect(admin.url(database="postgres"), autocommit=True) as conn:
-        conn.execute(sql.SQL("drop database {} with (force)").format(sql.Identifier(name)))
-
-
-@pytest.fixture(scope="module")
-def cli_env(empty_warehouse: str, prefect_harness: None) -> dict[str, str]:
-    """The environment a user's shell would have: the warehouse and the (test) Prefect server."""
-    from prefect.settings import PREFECT_API_URL
-
-    return os.environ | {
-        "DATABASE_URL": empty_warehouse,
-        "PREFECT_API_URL": str(PREFECT_API_URL.value()),
-        "COLUMNS": "200",
-    }
-
-
-def canvass(env: dict[str, str], *args: str) -> tuple[int, str, float]:
-    started = time.monotonic()
-    done = subprocess.run(
-        [CANVASS, *args], env=env, capture_output=True, text=True, timeout=600, check=False
-    )
-    return done.returncode, done.stdout + done.stderr, time.monotonic() - started
 
 
 def test_a_missing_file_fails_once_in_one_sentence(cli_env: dict[str, str], tmp_path: Path) -> None:
