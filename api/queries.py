@@ -162,7 +162,22 @@ MODEL = """
         models.calibration_rows,
         models.calibration_ece_before,
         models.calibration_ece_after,
+        models.model_version,
+        models.version_description,
+        models.model_alias,
         models.is_deployed
+    from marts.dim_models as models
+    where
+        (%(model_id)s::text is null and models.is_deployed)
+        or models.model_id = %(model_id)s
+"""
+
+# The model card of a model (the deployed one when the id is null), empty when it has none.
+MODEL_CARD = """
+    select
+        models.model_id,
+        models.model_card,
+        models.deployed_at
     from marts.dim_models as models
     where
         (%(model_id)s::text is null and models.is_deployed)

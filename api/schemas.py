@@ -295,6 +295,14 @@ class ModelDescription(BaseModel):
     is_trained_on_all_rows: bool
     trained_at: datetime | None
     is_deployed: bool = Field(description="True for the model that scores now.")
+    version: int | None = Field(
+        description="Its version number, when a selection proposed it (`canvass models history`)."
+    )
+    description: str | None = Field(description="What the version is and why it was chosen.")
+    alias: Literal["champion", "challenger", ""] = Field(
+        description="champion: the model that scores; challenger: proposed, waiting for "
+        "`canvass models promote`; empty otherwise."
+    )
     deployed_at: datetime | None = Field(description="When it was first deployed; null: never.")
     selection_rule: str | None = Field(description="The rule whose choice deployed it.")
     selection_reason: str | None = Field(description="Why the rule chose its group.")

@@ -118,7 +118,7 @@ def week(
         trained = None
         if decision["retrain"]:
             trained = train(experiment=experiment, quick=quick, until=as_of)
-            record_trained(as_of, trained["deployed_model_id"])
+            record_trained(as_of, trained["proposed_model_id"])
         scored = score(as_of_date=as_of, publish=False)
         watched = monitor(as_of=as_of, experiment=experiment, publish=False)
         # one dbt build publishes both layers (one dbt start-up instead of two)

@@ -168,8 +168,10 @@ def choose_and_deploy(
     for c in deployed.choices:
         logger.info("rule %s chose %s: %s", c.rule, c.model_group_id[:12], c.reason)
     logger.info(
-        "deployed %s (%s, %s)",
+        "%s %s, version %s (%s, %s)",
+        "deployed" if deployed.promoted else "proposed as the challenger (promotion: manual)",
         deployed.model_id,
+        deployed.version,
         deployed.spec.label(),
         "reused" if deployed.reused else "trained on all rows",
     )

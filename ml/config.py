@@ -50,6 +50,7 @@ TOP_KEYS = frozenset(
         "monitoring",
         "retraining",
         "ablation",
+        "promotion",
         "profiles",
     }
 )
@@ -144,6 +145,9 @@ class ExperimentConfig:
     retraining: RetrainingPolicy = field(default_factory=RetrainingPolicy, compare=False)
     # What the ablation measures; not part of the hash (it deploys nothing).
     ablation: AblationConfig = field(default_factory=AblationConfig, compare=False)
+    # Whether a selection's model scores at once (auto) or waits for `canvass models promote`
+    # (manual; ml/governance.py); not part of the hash (it changes no model).
+    promotion: str = field(default="auto", compare=False)
     raw: dict[str, Any] = field(repr=False, compare=False, default_factory=dict)
 
     @property
@@ -156,6 +160,7 @@ class ExperimentConfig:
         out.pop("monitoring", None)
         out.pop("retraining", None)
         out.pop("ablation", None)
+        out.pop("promotion", None)
         return out
 
     @property
@@ -472,6 +477,12 @@ def _monitoring(block: Any) -> DriftThresholds:
     )
 
 
+def _promotion(value: Any) -> str:
+    if value not in ("auto", "manual"):
+        raise ConfigError(f"promotion: {value!r} is not auto or manual")
+    return value
+
+
 def _retraining(block: Any, top_k_percent: tuple[float, ...]) -> RetrainingPolicy:
     r = _check_keys(
         block or {},
@@ -580,6 +591,7 @@ def parse_experiment(data: dict[str, Any], profile: str | None = None) -> Experi
             tuple(_num(v, f"top_k_percent[{i}]", 0.01, 100) for i, v in enumerate(top_k_raw)),
         ),
         ablation=_ablation(base.get("ablation")),
+        promotion=_promotion(base.get("promotion", defaults["promotion"])),
         raw=copy.deepcopy(data),
     )
 

@@ -4,7 +4,9 @@
 and applies the configured selection rules (`ml.selection`). `deploy()` retrains the primary rule's
 group on every labelled row (or reuses that model when it is stored already), calibrates it on the
 group's newest out-of-time window (`calibrate()`, `ml.calibration`), records the selections and
-makes the model the deployed one. `choose_and_deploy()` does both; the train flow calls it.
+proposes the model as a version (`ml.governance`: promoted at once, or the challenger awaiting
+approval, by the experiment's `promotion:`). `choose_and_deploy()` does both; the train flow
+calls it.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 import psycopg
 
-from ml import calibration, experiment, ids, registry, selection
+from ml import calibration, experiment, governance, ids, registry, selection
 from ml.bias import threshold_name
 from ml.config import ExperimentConfig, GroupSpec
 
@@ -25,11 +27,14 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Deployment:
-    model_id: str
+    model_id: str  # the model the selection trained and proposed
     reused: bool
     spec: GroupSpec
     choices: tuple[selection.Choice, ...]
     calibration: calibration.Calibration | None = None
+    version: int | None = None  # its version in ml.model_versions
+    promoted: bool = True  # False: the challenger, waiting for `canvass models promote`
+    champion_id: str | None = None  # the model that scores now (model_id when promoted)
 
     @property
     def primary(self) -> selection.Choice:
@@ -113,8 +118,23 @@ def deploy(
             for c in choices
         ],
     )
-    registry.record_deployment(
-        conn, model_id, experiment_hash, primary.model_group_id, primary.rule
+    proposal = governance.propose(
+        conn,
+        model_id,
+        experiment_hash,
+        primary.model_group_id,
+        primary.rule,
+        governance.describe(primary.rule, primary.reason, config.label, spec.label()),
+        {
+            "experiment": config.name,
+            "experiment_hash": experiment_hash,
+            "algorithm": spec.algorithm,
+            "label": config.label,
+            "rule": primary.rule,
+            "metric": primary.metric,
+            "value": primary.value,
+        },
+        config.promotion,
     )
     return Deployment(
         model_id=model_id,
@@ -122,6 +142,9 @@ def deploy(
         spec=spec,
         choices=tuple(choices),
         calibration=calibrated,
+        version=proposal.version,
+        promoted=proposal.promoted,
+        champion_id=proposal.champion_id,
     )
 
 

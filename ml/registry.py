@@ -339,23 +339,6 @@ def write_selections(
         )
 
 
-def record_deployment(
-    conn: psycopg.Connection, model_id: str, experiment_hash: str, model_group_id: str, rule: str
-) -> bool:
-    """Mark the model deployable and make it the deployed one (no new row if it already is)."""
-    with conn.transaction():
-        conn.execute("update ml.models set is_deployable = true where model_id = %s", [model_id])
-        current = deployed_model_id(conn)
-        if current == model_id:
-            return False
-        conn.execute(
-            "insert into ml.deployments (model_id, experiment_hash, model_group_id, rule) "
-            "values (%s, %s, %s, %s)",
-            [model_id, experiment_hash, model_group_id, rule],
-        )
-    return True
-
-
 def deployed_model_id(conn: psycopg.Connection) -> str | None:
     row = conn.execute(
         "select model_id from ml.deployments order by deployed_at desc, deployment_id desc limit 1"

@@ -23,6 +23,7 @@ from bokeh.palettes import Category10_10
 from bokeh.plotting import figure
 from bokeh.resources import INLINE
 
+from ml import governance
 from ml.bias import threshold_name
 from ml.config import BiasConfig, SelectionConfig
 from ml.experiment import parity_frame
@@ -313,6 +314,16 @@ def write_html(
                 float(bias_cfg.get("threshold_upper", 1.25)),
             ),
         ]
+        card = governance.card_of(conn)
+        if card:
+            parts.append(
+                Div(
+                    text="<h2>The champion's model card</h2><pre style='white-space:pre-wrap'>"
+                    + html.escape(card)
+                    + "</pre>",
+                    width=900,
+                )
+            )
     # One Bokeh root per part: each is laid out on its own, so a wide axis never squeezes another.
     script, divs = components(parts)
     page = (
@@ -386,7 +397,10 @@ def training_summary(
         "leaderboard": rows,
         "fairness_metric": board.attrs.get("fairness_metric"),
         "selected_model_group_id": primary.model_group_id,
-        "deployed_model_id": deployed.model_id,
+        "deployed_model_id": deployed.champion_id or deployed.model_id,
+        "proposed_model_id": deployed.model_id,
+        "proposed_version": deployed.version,
+        "promoted": deployed.promoted,
         "selection_reason": f"{primary.rule}: {primary.reason}",
         "days_earlier": deployed_row.get("days_earlier"),
         "report": str(report_path),

@@ -6,6 +6,7 @@ import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Request, Response
+from fastapi.responses import PlainTextResponse
 
 from api import queries
 from api.conditional import not_modified, validators
@@ -59,7 +60,15 @@ def describe(conn: ReaderConnection, model_id: str | None) -> dict[str, Any] | N
     )
     hyperparameters = json.loads(model["hyperparameters"] or "{}")
     return {
-        **{k: v for k, v in model.items() if not k.startswith("calibration_")},
+        **{
+            k: v
+            for k, v in model.items()
+            if not k.startswith("calibration_")
+            and k not in {"model_version", "version_description", "model_alias"}
+        },
+        "version": model["model_version"],
+        "description": model["version_description"],
+        "alias": model["model_alias"] or "",
         "hyperparameters": hyperparameters if isinstance(hyperparameters, dict) else {},
         "is_trained_on_all_rows": bool(model["is_trained_on_all_rows"]),
         "calibration": calibration,
@@ -104,6 +113,55 @@ def current_model(
             detail="No model is deployed yet: train one (`canvass train`, or `canvass demo`).",
         )
     return _answer(request, response, described)
+
+
+CARD_RESPONSES = {
+    200: {"content": {"text/markdown": {}}, "description": "The model card, Markdown."},
+    **NOT_MODIFIED,
+    404: {"model": ErrorBody, "description": "No such model, or it has no card."},
+}
+
+
+def _card(request: Request, conn: ReaderConnection, model_id: str | None) -> Response:
+    row = conn.execute(queries.MODEL_CARD, {"model_id": model_id}).fetchone()
+    if row is None or not row["model_card"]:
+        which = f"model {model_id}" if model_id else "the deployed model"
+        raise HTTPException(
+            status_code=404,
+            detail=f"No model card for {which}: cards are written when a selection proposes a "
+            "model (`canvass train`).",
+        )
+    headers = validators(request, row["model_id"], row["deployed_at"], row["model_card"])
+    if (unchanged := not_modified(request, headers)) is not None:
+        return unchanged
+    return PlainTextResponse(row["model_card"], media_type="text/markdown", headers=headers)
+
+
+@router.get(
+    "/current/card",
+    response_class=PlainTextResponse,
+    summary="The deployed model's model card",
+    responses=CARD_RESPONSES,
+)
+def current_card(request: Request, conn: ReaderConnection) -> Response:
+    """What the model that scores is, the data it saw, its features, how it did window by window
+    against the baselines, what the bias audit found, its calibration and its limits."""
+    return _card(request, conn, None)
+
+
+@router.get(
+    "/{model_id}/card",
+    response_class=PlainTextResponse,
+    summary="A model version's model card",
+    responses=CARD_RESPONSES,
+)
+def model_card(
+    model_id: Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")],
+    request: Request,
+    conn: ReaderConnection,
+) -> Response:
+    """The card written when a selection proposed the model, as `/models/current/card`."""
+    return _card(request, conn, model_id)
 
 
 @router.get(

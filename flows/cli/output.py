@@ -113,10 +113,18 @@ def print_summary(result: dict[str, Any], seconds: float) -> None:
     built = result["transform"]["statuses"]
     console.print("dbt build: " + ", ".join(f"{n} {s}" for s, n in sorted(built.items())))
     console.print(leaderboard_table(trained.get("leaderboard", []), "Models and baselines"))
-    console.print(
-        f"Selected and deployed: [bold]{trained.get('deployed_model_id')}[/] "
-        f"({trained.get('selection_reason', '')})"
-    )
+    if trained.get("promoted", True):
+        console.print(
+            f"Selected and deployed: [bold]{trained.get('deployed_model_id')}[/] "
+            f"({trained.get('selection_reason', '')})"
+        )
+    else:
+        console.print(
+            f"Proposed [bold]{trained.get('proposed_model_id')}[/] as the challenger "
+            f"({trained.get('selection_reason', '')}); the champion "
+            f"{trained.get('deployed_model_id')} keeps scoring until "
+            f"[bold]canvass models promote {trained.get('proposed_model_id')}[/]"
+        )
     if trained.get("days_earlier") is not None:
         console.print(
             "Visiting in score order reaches failing establishments "

@@ -21,7 +21,6 @@ from flows.cli._app import (
 from flows.cli.errors import explain
 from flows.cli.output import (
     ablation_table,
-    leaderboard_table,
     print_batch_history,
     print_dbt_history,
     print_summary,
@@ -352,39 +351,6 @@ def _run_replay(**parameters: Any) -> None:
         raise typer.Exit(1) from None
     console.print(replay_table(result))
     console.print(f"Replayed in {time.monotonic() - started:,.0f} s. {where_the_logs_are()}")
-
-
-@app.command()
-def models(
-    report: Annotated[Path | None, typer.Option(help="Where to write the HTML report.")] = None,
-) -> None:
-    """Print the model leaderboard (with baselines) and write the HTML report."""
-    from ml.report import leaderboard, leaderboard_rows, write_html
-    from warehouse.db import connect
-
-    settings = get_settings()
-    path = report or settings.reports_dir / "models.html"
-    from ml.ablation import latest
-
-    with connect() as conn:
-        frame = leaderboard(conn)
-        ablations = latest(conn) if _has_table(conn, "ml.ablations") else None
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_html(conn, path)
-    if frame.empty:
-        console.print("No models yet: run [bold]canvass run[/] first.")
-        raise typer.Exit(1)
-    rows = leaderboard_rows(frame)
-    console.print(leaderboard_table(rows, "Leaderboard (averaged over the test windows)"))
-    if ablations is not None and not ablations.empty:
-        console.print(ablation_table(ablations))
-    else:
-        console.print("No ablation yet: [bold]canvass ablation[/] measures what each source buys.")
-    console.print(f"Report: {path}")
-
-
-def _has_table(conn: Any, name: str) -> bool:
-    return conn.execute("select to_regclass(%s) is not null", [name]).fetchone()[0]
 
 
 @app.command()

@@ -269,6 +269,11 @@ def test_current_model_says_what_it_is_how_it_did_and_why(client: TestClient) ->
     assert response.status_code == 200
     body = response.json()
     assert (body["model_id"], body["is_deployed"]) == ("model-new", True)
+    assert (body["version"], body["alias"], body["description"]) == (
+        2,
+        "champion",
+        "the second model",
+    )
     assert body["algorithm"] == "RandomForestClassifier"
     assert body["selection_rule"] == "best_average"
     assert body["calibration"] == {
@@ -302,11 +307,25 @@ def test_current_model_says_what_it_is_how_it_did_and_why(client: TestClient) ->
 def test_a_model_by_id_and_an_unknown_one(client: TestClient) -> None:
     body = client.get("/models/model-w1").json()
     assert (body["is_deployed"], body["calibration"], body["deployed_at"]) == (False, None, None)
+    assert (body["version"], body["alias"]) == (None, "")
+    assert client.get("/models/model-old").json()["version"] == 1
     assert body["test_start_date"] == "2023-10-01"
     assert body["cross_validation"]  # its group's windows
     missing = client.get("/models/model-nope")
     assert missing.status_code == 404 and "model-nope" in missing.json()["detail"]
     assert client.get("/models/bad%20id").status_code == 422
+
+
+def test_model_cards_are_markdown_with_validators(client: TestClient) -> None:
+    response = client.get("/models/current/card")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/markdown")
+    assert response.text.startswith("# Model card: version 2 (model-new)")
+    assert client.get("/models/model-new/card").text == response.text
+    again = client.get("/models/current/card", headers={"If-None-Match": response.headers["etag"]})
+    assert again.status_code == 304
+    assert client.get("/models/model-old/card").status_code == 404  # proposed before cards
+    assert client.get("/models/nope/card").status_code == 404
 
 
 def test_no_current_model_before_anything_is_deployed(empty_client: TestClient) -> None:
@@ -408,6 +427,8 @@ def test_openapi_documents_every_endpoint_with_tags(client: TestClient) -> None:
         "/establishments/{license_number}/inspections",
         "/models/current",
         "/models/{model_id}",
+        "/models/current/card",
+        "/models/{model_id}/card",
         "/monitoring/slas",
         "/monitoring/drift",
         "/monitoring/performance",

@@ -84,3 +84,13 @@ def test_a_run_with_nothing_before_until_says_so_without_retrying(
     text = " ".join(out.split())
     assert "Nothing to work on" in text and "no labelled inspections" in text
     assert "Retry" not in out and "Traceback" not in out
+
+
+def test_governance_refusals_are_one_sentence(cli_env: dict[str, str]) -> None:
+    code, out, _ = canvass(cli_env, "models", "promote", "no-such-model")
+    assert code == 1
+    assert "Refused: model no-such-model is no version a selection proposed" in out
+    assert "canvass models history" in out and "Traceback" not in out
+    code, out, _ = canvass(cli_env, "models", "rollback", "--no-score")
+    assert code == 1
+    assert "there is no earlier champion to roll back to" in out

@@ -20,7 +20,7 @@ import psycopg
 import pytest
 import yaml
 
-from ml import deploy, frames, registry, report, scoring
+from ml import deploy, frames, governance, registry, report, scoring
 from ml import experiment as ex
 from ml.artifacts import ArtifactIntegrityError
 from ml.config import ExperimentConfig, parse_experiment
@@ -181,6 +181,16 @@ def test_select_deploy_score_and_report(ml_conn, frame, config, tmp_path: Path) 
         == 1
     )
     assert registry.deployed_model_id(ml_conn) == model_id
+    # The selection proposed it as a version, with a model card from the registry's rows.
+    card = governance.card_of(ml_conn, model_id)
+    assert card.startswith(f"# Model card: version {deployed.version} ({model_id})")
+    windows = ml_conn.execute(
+        "select count(*) from ml.experiment_models as em join ml.models using (model_id) "
+        "where em.experiment_hash = %s and em.role = 'cv' and ml.models.model_group_id = %s",
+        [experiment_hash, primary.model_group_id],
+    ).fetchone()[0]
+    assert windows > 0 and card.count(" | ") >= windows * 3  # one table row per window
+    assert "## Fairness" in card and "## Limits" in card and config.label in card
     deployed_record = registry.get_model(ml_conn, model_id)
     assert deployed_record.is_deployable and deployed_record.test_start is None
     assert deployed_record.train_end == frame["inspection_date"].max() + dt.timedelta(days=1)

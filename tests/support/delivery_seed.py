@@ -323,6 +323,15 @@ def seed_rows(conn: psycopg.Connection) -> None:
             [("model-old", T_OLD), ("model-new", T_FEB)],
         )
         cur.executemany(
+            "insert into ml.model_versions (model_id, experiment_hash, model_group_id, rule, "
+            "description, card, registered_by) values (%s, 'exp-1', 'group-1', 'best_average', "
+            "%s, %s, 'selection')",
+            [
+                ("model-old", "the first model", ""),
+                ("model-new", "the second model", "# Model card: version 2 (model-new)\n"),
+            ],
+        )
+        cur.executemany(
             """
             insert into ml.feature_importances
                 (model_id, feature, importance, rank_abs, source_feature)

@@ -167,3 +167,13 @@ def test_an_ablation_model_outside_the_grid_is_refused_when_it_runs(raw: dict) -
     config = parse_experiment(data)
     with pytest.raises(ConfigError, match="ablation.model: 'SVC' is not an entry of the grid"):
         ablation_model(config)
+
+
+def test_promotion_is_auto_or_manual_and_not_part_of_the_hash(raw: dict) -> None:
+    auto = parse_experiment(raw)
+    assert auto.promotion == "auto"
+    manual = parse_experiment({**raw, "promotion": "manual"})
+    assert manual.promotion == "manual"
+    assert manual.hash == auto.hash  # approving by hand changes no model
+    with pytest.raises(ConfigError, match="promotion: 'sometimes' is not auto or manual"):
+        parse_experiment({**raw, "promotion": "sometimes"})

@@ -57,6 +57,16 @@ calibrations as (
     from {{ ref('stg_ml__calibrations') }}
 ),
 
+versions as (
+    select
+        model_id,
+        model_version,
+        version_description,
+        model_card,
+        model_alias
+    from {{ ref('stg_ml__model_versions') }}
+),
+
 latest_deployment as (
     select
         deployment_id,
@@ -96,6 +106,13 @@ final as (
         calibrations.calibration_rows,
         calibrations.ece_before as calibration_ece_before,
         calibrations.ece_after as calibration_ece_after,
+        versions.model_version,
+        versions.version_description,
+        versions.model_card,
+        case
+            when latest_deployment.model_id is not null then 'champion'
+            else coalesce(versions.model_alias, '')
+        end as model_alias,
         latest_deployment.model_id is not null as is_deployed
     from models
     inner join model_groups
@@ -111,6 +128,8 @@ final as (
             and deployments.selection_rule = selections.selection_rule
     left join calibrations
         on models.model_id = calibrations.model_id
+    left join versions
+        on models.model_id = versions.model_id
     left join latest_deployment
         on models.model_id = latest_deployment.model_id
 )
