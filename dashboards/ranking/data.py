@@ -84,6 +84,7 @@ class Filters:
     zip: str | None = None
     risk_level: int | None = None
     top_n: int | None = None
+    search: str | None = None  # words every one of which the name, address or license contains
 
 
 @dataclass
@@ -129,6 +130,17 @@ def filter_ranking(frame: pd.DataFrame, filters: Filters) -> pd.DataFrame:
         keep &= frame["zip"] == filters.zip
     if filters.risk_level is not None:
         keep &= frame["risk_level"] == filters.risk_level
+    if filters.search and filters.search.strip():
+        license_text = frame["license_number"].map(lambda v: "" if pd.isna(v) else str(int(v)))
+        haystack = (
+            frame["name"].fillna("").str.lower()
+            + " "
+            + frame["address"].fillna("").str.lower()
+            + " "
+            + license_text
+        )
+        for word in filters.search.lower().split():
+            keep &= haystack.str.contains(word, regex=False)
     view = frame[keep].sort_values(["rank", "establishment_id"], kind="stable")
     if filters.top_n is not None:
         view = view.head(max(filters.top_n, 0))
@@ -223,10 +235,20 @@ class RankingStore:
                 frame = ranking(conn, run) if run else empty_ranking()
         except psycopg.errors.UndefinedTable as exc:
             log.warning("dashboard: warehouse not built: %s", exc)
-            return Snapshot(None, empty_ranking(), "The warehouse is not built yet.")
+            return Snapshot(
+                None,
+                empty_ranking(),
+                "The warehouse is not built yet: `canvass demo` builds it on generated data, "
+                "`canvass run --source FILE` on yours.",
+            )
         except psycopg.Error as exc:
             log.error("dashboard: cannot read the warehouse: %s", exc)
-            return Snapshot(None, empty_ranking(), "The warehouse database does not answer.")
+            return Snapshot(
+                None,
+                empty_ranking(),
+                "The warehouse database does not answer: start it with `canvass warehouse start` "
+                "(or check DATABASE_URL) and reload this page.",
+            )
         log.info("dashboard: loaded %d scored establishments", len(frame))
         return Snapshot(run, frame)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import logging
+import re
 from typing import Any
 
 import pandas as pd
@@ -25,6 +26,7 @@ from bokeh.models import (
     Select,
     Spinner,
     TableColumn,
+    TextInput,
 )
 from bokeh.palettes import YlOrRd9
 from bokeh.plotting import figure
@@ -99,11 +101,10 @@ def source_data(view: pd.DataFrame) -> dict[str, list[Any]]:
 
 def header_html(snapshot: Snapshot) -> str:
     if snapshot.problem:
-        return (
-            f"<div style='{EMPTY_STYLE}'><b>{html.escape(snapshot.problem)}</b> "
-            "Nothing can be shown until the pipeline has run: <code>canvass demo</code> builds "
-            "the warehouse, trains a model and scores the due list.</div>"
-        )
+        problem = html.escape(snapshot.problem)
+        for command in re.findall(r"`([^`]+)`", problem):  # commands as code
+            problem = problem.replace(f"`{command}`", f"<code>{command}</code>")
+        return f"<div style='{EMPTY_STYLE}'><b>Nothing can be shown.</b> {problem}</div>"
     run = snapshot.run
     if run is None:
         return (
@@ -187,6 +188,12 @@ def build_document(doc: Document, store: RankingStore | None = None) -> dict[str
     top_n = Spinner(
         title="Top N", low=1, high=100_000, step=25, value=DEFAULT_TOP_N, width=110, name="top_n"
     )
+    search = TextInput(
+        title="Search",
+        placeholder="name, address or license",
+        width=240,
+        name="search",
+    )
     summary = Div(text="", name="summary")
 
     source = ColumnDataSource(data=source_data(filter_ranking(frame, Filters())), name="ranking")
@@ -261,6 +268,7 @@ def build_document(doc: Document, store: RankingStore | None = None) -> dict[str
             zip=area.value,
             risk_level=None if risk.value == ALL else int(risk.value),
             top_n=int(top_n.value) if top_n.value is not None else None,
+            search=search.value_input or search.value,
         )
 
     def update() -> None:
@@ -271,9 +279,16 @@ def build_document(doc: Document, store: RankingStore | None = None) -> dict[str
         if frame.empty:
             summary.text = ""
         else:
+            unmapped = int((view["latitude"].isna() | view["longitude"].isna()).sum())
             summary.text = (
                 f"Showing <b>{len(view):,}</b> of {len(frame):,} scored establishments, "
                 "highest score first."
+                + (
+                    f" <span class='canvass-unmapped'>{unmapped:,} of them have no coordinates: "
+                    "listed in the table, not on the map.</span>"
+                    if unmapped
+                    else ""
+                )
             )
         explanation.text = "<i>Select a row (or a dot) to see why it ranks where it does.</i>"
 
@@ -289,10 +304,11 @@ def build_document(doc: Document, store: RankingStore | None = None) -> dict[str
 
     for widget in (facility_group, area, risk, top_n):
         widget.on_change("value", on_filter)
+    search.on_change("value_input", on_filter)  # as the user types
     source.selected.on_change("indices", on_select)
     update()
 
-    filters = row(facility_group, area, risk, top_n, name="filters")
+    filters = row(search, facility_group, area, risk, top_n, name="filters")
     content = row(table, column(city_map, explanation), name="content")
     # Nothing scored (or unreadable): the header says why; empty widgets would only distract.
     filters.visible = content.visible = not frame.empty
@@ -318,6 +334,7 @@ def build_document(doc: Document, store: RankingStore | None = None) -> dict[str
         "zip": area,
         "risk": risk,
         "top_n": top_n,
+        "search": search,
         "filters": filters,
         "content": content,
         "update": update,

@@ -54,6 +54,14 @@ def test_the_ranked_table_shows_the_top_establishment(dashboard_url: str, tmp_pa
 
             page.locator("select").first.select_option("All")
             expect(rows).to_have_count(5)
+            expect(page.get_by_text("1 of them have no coordinates")).to_be_visible()
+
+            search = page.get_by_placeholder("name, address or license")
+            search.fill("taqueria")  # filters as the user types
+            expect(rows).to_have_count(1)
+            expect(rows.first).to_contain_text("ECHO TAQUERIA")
+            search.fill("")
+            expect(rows).to_have_count(5)
             rows.first.locator(".slick-cell").nth(1).click()
             expect(page.get_by_text("What the model saw")).to_be_visible()
             expect(page.get_by_text("Failed inspections before")).to_be_visible()

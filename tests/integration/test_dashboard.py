@@ -92,6 +92,34 @@ def test_filters_change_the_rows(dashboard: dict[str, Any]) -> None:
     assert source.data["name"] == LATEST_RUN_NAMES[:2]
 
 
+@pytest.mark.parametrize(
+    ("words", "names"),
+    [
+        ("grill", ["ALPHA GRILL"]),
+        ("  Milwaukee  ", ["ECHO TAQUERIA"]),  # the address, any case, spaces trimmed
+        ("1003", ["CHARLIE SCHOOL CAFETERIA"]),  # the license
+        ("n state", ["BRAVO GROCERY"]),  # every word must match: 200 N STATE ST
+        ("taco truck", []),
+        ("", LATEST_RUN_NAMES),
+    ],
+)
+def test_search_finds_by_name_address_or_license(
+    dashboard: dict[str, Any], words: str, names: list[str]
+) -> None:
+    dashboard["search"].value_input = words
+    assert dashboard["source"].data["name"] == names
+
+
+def test_establishments_without_coordinates_are_listed_and_counted(
+    dashboard: dict[str, Any],
+) -> None:
+    data = dashboard["source"].data
+    assert "GOLF HOT DOG CART" in data["name"]  # no coordinates, still in the table
+    assert "1 of them have no coordinates" in dashboard["summary"].text
+    dashboard["facility_group"].value = "restaurant"
+    assert "no coordinates" not in dashboard["summary"].text
+
+
 def test_selecting_a_row_explains_its_score(dashboard: dict[str, Any]) -> None:
     dashboard["source"].selected.indices = [0]
     text = dashboard["explanation"].text
@@ -154,6 +182,7 @@ def test_an_unreachable_database_is_said_not_raised() -> None:
     )
     dashboard = build_document(Document(), RankingStore(settings))
     assert "does not answer" in dashboard["header"].text
+    assert "<code>canvass warehouse start</code>" in dashboard["header"].text  # the right command
     assert dashboard["source"].data["name"] == []
 
 
