@@ -139,7 +139,8 @@ EXPLANATION = """
     order by explanations.weight_rank nulls last, explanations.feature
 """
 
-# A model of the registry: the given id, else (null) the deployed one.
+# A model of the registry: the given id, else (null) the deployed one; columns named as the API
+# names them (its card is served on its own, by /models/.../card).
 MODEL = """
     select
         models.model_id,
@@ -153,7 +154,7 @@ MODEL = """
         models.test_start_date,
         models.test_end_date,
         models.train_rows,
-        models.is_trained_on_all_rows,
+        coalesce(models.is_trained_on_all_rows, false) as is_trained_on_all_rows,
         models.trained_at,
         models.deployed_at,
         models.selection_rule,
@@ -162,22 +163,11 @@ MODEL = """
         models.calibration_rows,
         models.calibration_ece_before,
         models.calibration_ece_after,
-        models.model_version,
-        models.version_description,
-        models.model_alias,
-        models.is_deployed
-    from marts.dim_models as models
-    where
-        (%(model_id)s::text is null and models.is_deployed)
-        or models.model_id = %(model_id)s
-"""
-
-# The model card of a model (the deployed one when the id is null), empty when it has none.
-MODEL_CARD = """
-    select
-        models.model_id,
+        models.model_version as version,
+        models.version_description as description,
+        coalesce(models.model_alias, '') as alias,
         models.model_card,
-        models.deployed_at
+        models.is_deployed
     from marts.dim_models as models
     where
         (%(model_id)s::text is null and models.is_deployed)

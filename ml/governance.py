@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import psycopg
+from psycopg.rows import dict_row
 
 from ml import model_card, registry
 
@@ -77,13 +78,21 @@ def _event(
 
 
 def _version(conn: psycopg.Connection, model_id: str) -> dict[str, Any] | None:
-    cur = conn.execute(
-        "select version, model_id, experiment_hash, model_group_id, rule from ml.model_versions "
-        "where model_id = %s",
-        [model_id],
+    """What a deployment of the model records: its version's, or, for a champion deployed before
+    versions existed, its latest deployment's."""
+    return (
+        conn.cursor(row_factory=dict_row)
+        .execute(
+            "select version, model_id, experiment_hash, model_group_id, rule, 0 as preference "
+            "from ml.model_versions where model_id = %(id)s "
+            "union all "
+            "(select null, model_id, experiment_hash, model_group_id, rule, 1 from ml.deployments "
+            "where model_id = %(id)s order by deployed_at desc, deployment_id desc limit 1) "
+            "order by preference limit 1",
+            {"id": model_id},
+        )
+        .fetchone()
     )
-    row = cur.fetchone()
-    return dict(zip([d.name for d in cur.description], row, strict=True)) if row else None
 
 
 def _deploy(
@@ -165,7 +174,7 @@ def promote(conn: psycopg.Connection, model_id: str, by: str, reason: str) -> di
     """Make a proposed version the champion."""
     with conn.transaction():
         version = _version(conn, model_id)
-        if version is None:
+        if version is None or version["version"] is None:
             raise GovernanceError(
                 f"model {model_id} is no version a selection proposed: `canvass models history` "
                 "lists the versions"
@@ -197,19 +206,9 @@ def rollback(conn: psycopg.Connection, by: str, reason: str) -> tuple[str, str]:
         if len(stack) < 2:
             raise GovernanceError("there is no earlier champion to roll back to")
         current, previous = stack[-1], stack[-2]
-        version = _version(conn, previous) or _legacy_version(conn, previous)
+        version = _version(conn, previous)
         _deploy(conn, version, by, "rollback", reason)
     return current, previous
-
-
-def _legacy_version(conn: psycopg.Connection, model_id: str) -> dict[str, Any]:
-    """A champion deployed before versions existed: its latest deployment describes it."""
-    cur = conn.execute(
-        "select model_id, experiment_hash, model_group_id, rule from ml.deployments "
-        "where model_id = %s order by deployed_at desc, deployment_id desc limit 1",
-        [model_id],
-    )
-    return dict(zip([d.name for d in cur.description], cur.fetchone(), strict=True))
 
 
 def card_of(conn: psycopg.Connection, model_id: str | None = None) -> str | None:

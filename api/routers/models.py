@@ -59,18 +59,12 @@ def describe(conn: ReaderConnection, model_id: str | None) -> dict[str, Any] | N
         else None
     )
     hyperparameters = json.loads(model["hyperparameters"] or "{}")
+    described = {
+        k: v for k, v in model.items() if not k.startswith("calibration_") and k != "model_card"
+    }
     return {
-        **{
-            k: v
-            for k, v in model.items()
-            if not k.startswith("calibration_")
-            and k not in {"model_version", "version_description", "model_alias"}
-        },
-        "version": model["model_version"],
-        "description": model["version_description"],
-        "alias": model["model_alias"] or "",
+        **described,
         "hyperparameters": hyperparameters if isinstance(hyperparameters, dict) else {},
-        "is_trained_on_all_rows": bool(model["is_trained_on_all_rows"]),
         "calibration": calibration,
         "experiment_hash": own[0]["experiment_hash"] if own else None,
         "first_test_start_date": min((e["first_test_start_date"] for e in own), default=None),
@@ -123,7 +117,7 @@ CARD_RESPONSES = {
 
 
 def _card(request: Request, conn: ReaderConnection, model_id: str | None) -> Response:
-    row = conn.execute(queries.MODEL_CARD, {"model_id": model_id}).fetchone()
+    row = conn.execute(queries.MODEL, {"model_id": model_id}).fetchone()
     if row is None or not row["model_card"]:
         which = f"model {model_id}" if model_id else "the deployed model"
         raise HTTPException(

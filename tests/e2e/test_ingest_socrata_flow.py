@@ -3,16 +3,14 @@ that continues from the watermark and picks up the record the City corrected in 
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import psycopg
 import pytest
-from psycopg import sql
 from support.socrata_server import SocrataServer
 
-from warehouse.migrate import migrate
+from warehouse.scratch import scratch_database
 from warehouse.settings import parse_database_url
 
 
@@ -41,19 +39,9 @@ def _records(n: int) -> list[dict[str, Any]]:
 @pytest.fixture
 def own_database(warehouse_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """A migrated database of this test's own, on the session's server."""
-    admin = parse_database_url(warehouse_url)
-    name = f"canvass_socrata_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(admin.url(database="postgres"), autocommit=True) as conn:
-        conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
-    url = admin.url(database=name)
-    with psycopg.connect(url) as conn:
-        migrate(conn)
-    monkeypatch.setenv("DATABASE_URL", url)
-    yield url
-    with psycopg.connect(admin.url(database="postgres"), autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name))
-        )
+    with scratch_database(parse_database_url(warehouse_url), prefix="canvass_socrata") as url:
+        monkeypatch.setenv("DATABASE_URL", url)
+        yield url
 
 
 def test_incremental_load_continues_from_the_watermark(

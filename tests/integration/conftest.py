@@ -3,30 +3,19 @@
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 
-import psycopg
 import pytest
-from psycopg import sql
 
-from warehouse.migrate import migrate
+from warehouse.scratch import scratch_database
 from warehouse.settings import parse_database_url
 
 
 @pytest.fixture(scope="module")
 def empty_warehouse(warehouse_url: str) -> Iterator[str]:
     """A migrated database with nothing built in it."""
-    admin = parse_database_url(warehouse_url)
-    name = f"canvass_empty_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(admin.url(database="postgres"), autocommit=True) as conn:
-        conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
-    url = admin.url(database=name)
-    with psycopg.connect(url) as conn:
-        migrate(conn)
-    yield url
-    with psycopg.connect(admin.url(database="postgres"), autocommit=True) as conn:
-        conn.execute(sql.SQL("drop database {} with (force)").format(sql.Identifier(name)))
+    with scratch_database(parse_database_url(warehouse_url), prefix="canvass_empty") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
