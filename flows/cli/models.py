@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from flows.cli._app import app, console
-from flows.cli.output import ablation_table, leaderboard_table
+from flows.cli.output import Format, FormatOption, ablation_table, emit, leaderboard_table, note
 from warehouse.settings import get_settings
 
 models_app = typer.Typer(
@@ -29,6 +29,7 @@ ReasonOption = Annotated[
 def models(
     context: typer.Context,
     report: Annotated[Path | None, typer.Option(help="Where to write the HTML report.")] = None,
+    fmt: FormatOption = Format.table,
 ) -> None:
     """Print the model leaderboard (with baselines) and write the HTML report."""
     if context.invoked_subcommand is not None:
@@ -44,15 +45,17 @@ def models(
         path.parent.mkdir(parents=True, exist_ok=True)
         write_html(conn, path)
     if frame.empty:
-        console.print("No models yet: run [bold]canvass run[/] first.")
+        note("No models yet: run [bold]canvass run[/] first.", fmt)
         raise typer.Exit(1)
-    rows = leaderboard_rows(frame)
-    console.print(leaderboard_table(rows, "Leaderboard (averaged over the test windows)"))
+    tables = [
+        leaderboard_table(leaderboard_rows(frame), "Leaderboard (averaged over the test windows)")
+    ]
     if ablations is not None and not ablations.empty:
-        console.print(ablation_table(ablations))
-    else:
-        console.print("No ablation yet: [bold]canvass ablation[/] measures what each source buys.")
-    console.print(f"Report: {path}")
+        tables.append(ablation_table(ablations))
+    emit(tables, fmt)
+    if ablations is None or ablations.empty:
+        note("No ablation yet: [bold]canvass ablation[/] measures what each source buys.", fmt)
+    note(f"Report: {path}", fmt)
 
 
 def _has_table(conn: Any, name: str) -> bool:
@@ -137,7 +140,10 @@ def rollback(reason: ReasonOption = "rolled back", rescore: ScoreOption = True) 
 
 
 @models_app.command()
-def history(limit: Annotated[int, typer.Option(min=1, help="How many alias moves.")] = 20) -> None:
+def history(
+    limit: Annotated[int, typer.Option(min=1, help="How many alias moves.")] = 20,
+    fmt: FormatOption = Format.table,
+) -> None:
     """The model versions with their aliases, and who moved which alias when and why."""
     from ml import governance
     from warehouse.db import connect
@@ -146,10 +152,8 @@ def history(limit: Annotated[int, typer.Option(min=1, help="How many alias moves
         versions = governance.versions(conn)
         moves = governance.history(conn, limit)
     if not versions and not moves:
-        console.print("No model versions yet: run [bold]canvass run[/] (or `canvass train`).")
+        note("No model versions yet: run [bold]canvass run[/] (or `canvass train`).", fmt)
         raise typer.Exit(1)
-    if versions:
-        console.print(_versions_table(versions))
     moves_table = Table(title="Alias moves (newest first)")
     for column in ("when", "alias", "action", "model", "by", "reason"):
         moves_table.add_column(column)
@@ -162,7 +166,7 @@ def history(limit: Annotated[int, typer.Option(min=1, help="How many alias moves
             m["actor"],
             m["reason"],
         )
-    console.print(moves_table)
+    emit([_versions_table(versions), moves_table] if versions else [moves_table], fmt)
 
 
 def _versions_table(versions: list[dict[str, Any]]) -> Table:

@@ -2,12 +2,98 @@
 
 from __future__ import annotations
 
-from typing import Any
+import csv
+import json
+import re
+import sys
+from enum import StrEnum
+from typing import Annotated, Any
 
+import typer
+from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from flows.cli._app import API_PORT, DASHBOARD_PORT, DOCS_PORT, console, where_the_logs_are
 from warehouse.settings import get_settings
+
+
+class Format(StrEnum):
+    """How a command prints its tables: for people, or for a program reading stdout."""
+
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+FormatOption = Annotated[
+    Format,
+    typer.Option(
+        "--format",
+        help="table (for people), csv or json (for programs: only the data on stdout, notes on "
+        "stderr; the cells as the table shows them, numbers as numbers in json).",
+    ),
+]
+
+_INTEGER = re.compile(r"^-?\d{1,3}(,\d{3})*$|^-?\d+$")
+_DECIMAL = re.compile(r"^-?\d+\.\d+$")
+
+
+def _plain(cell: Any) -> str:
+    return Text.from_markup(cell).plain if isinstance(cell, str) else getattr(cell, "plain", "")
+
+
+def _typed(text: str) -> Any:
+    """A JSON value for a cell's text: numbers as numbers, empty and "—" as null."""
+    if text in {"", "—"}:
+        return None
+    if _INTEGER.match(text):
+        return int(text.replace(",", ""))
+    if _DECIMAL.match(text):
+        return float(text)
+    return text
+
+
+def table_records(table: Table) -> list[dict[str, str]]:
+    """The rows of a rich table as plain text, keyed by column header."""
+    headers = [_plain(c.header) for c in table.columns]
+    columns = [[_plain(cell) for cell in c.cells] for c in table.columns]
+    return [dict(zip(headers, row, strict=True)) for row in zip(*columns, strict=True)]
+
+
+def emit(tables: list[Table], fmt: Format) -> None:
+    """Print the tables for people (rich) or programs: csv (several tables: each after a
+    `# title` line and a blank line between them) or json (one table: a list of rows; several: an
+    object of lists keyed by title)."""
+    if fmt is Format.table:
+        for table in tables:
+            console.print(table)
+        return
+    records = {_plain(t.title or f"table {i + 1}"): table_records(t) for i, t in enumerate(tables)}
+    if fmt is Format.json:
+        typed = {
+            k: [{c: _typed(v) for c, v in r.items()} for r in rows] for k, rows in records.items()
+        }
+        value = next(iter(typed.values())) if len(typed) == 1 else typed
+        sys.stdout.write(json.dumps(value, indent=2, ensure_ascii=False) + "\n")
+        return
+    for i, (title, rows) in enumerate(records.items()):
+        if len(records) > 1:
+            sys.stdout.write(("\n" if i else "") + f"# {title}\n")
+        headers = [_plain(c.header) for c in tables[i].columns]
+        writer = csv.DictWriter(sys.stdout, fieldnames=headers, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+_notes = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
+
+
+def note(message: str, fmt: Format) -> None:
+    """A line for the person beside the data: on stdout with a table, on stderr with csv or json
+    (so a program reading stdout gets only the data)."""
+    (console if fmt is Format.table else _notes).print(message)
+
 
 _LEADERBOARD_COLUMNS = {
     "precision_at_5": "prec@5%",
@@ -161,7 +247,7 @@ def print_summary(result: dict[str, Any], seconds: float) -> None:
     )
 
 
-def print_batch_history(limit: int) -> None:
+def print_batch_history(limit: int, fmt: Format = Format.table) -> None:
     from warehouse.batches import history
     from warehouse.db import connect
     from warehouse.runs import abandon_dead
@@ -190,6 +276,7 @@ def print_batch_history(limit: int) -> None:
             if col in {"landed", "new", "upd", "same", "dup", "rejected", "took"}
             else "left",
         )
+    whole = fmt is not Format.table  # programs get whole ids and sources
     for r in rows:
         took = (
             ""
@@ -204,8 +291,8 @@ def print_batch_history(limit: int) -> None:
         if r["abandoned_at"] is not None:
             status += f" (seen {r['abandoned_at']:%Y-%m-%d %H:%M})"
         table.add_row(
-            str(r["batch_id"])[:8],
-            r["source"] if len(r["source"]) <= 40 else "…" + r["source"][-39:],
+            str(r["batch_id"]) if whole else str(r["batch_id"])[:8],
+            r["source"] if whole or len(r["source"]) <= 40 else "…" + r["source"][-39:],
             r["started_at"].strftime("%Y-%m-%d %H:%M:%S"),
             took,
             f"{r['run_by']}@{r['host']}",
@@ -222,13 +309,13 @@ def print_batch_history(limit: int) -> None:
                 )
             ),
         )
-    console.print(table)
+    emit([table], fmt)
     for r in rows:
         if r["error"]:
-            console.print(f"[red]{str(r['batch_id'])[:8]}[/]: {r['error']}")
+            note(f"[red]{str(r['batch_id'])[:8]}[/]: {r['error']}", fmt)
 
 
-def print_dbt_history(limit: int) -> None:
+def print_dbt_history(limit: int, fmt: Format = Format.table) -> None:
     from warehouse.db import connect
     from warehouse.dbt import invocation_history
 
@@ -249,9 +336,9 @@ def print_dbt_history(limit: int) -> None:
             str(r["tests_failed"]),
             str(r["tests_warned"]),
         )
-    console.print(table)
+    emit([table], fmt)
     if not rows:
-        console.print("No dbt runs recorded yet: run [bold]canvass transform[/].")
+        note("No dbt runs recorded yet: run [bold]canvass transform[/].", fmt)
 
 
 def replay_table(result: dict[str, Any]) -> Table:

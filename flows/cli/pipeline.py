@@ -20,6 +20,8 @@ from flows.cli._app import (
 )
 from flows.cli.errors import explain
 from flows.cli.output import (
+    Format,
+    FormatOption,
     ablation_table,
     print_batch_history,
     print_dbt_history,
@@ -155,10 +157,11 @@ def ingest(
         bool, typer.Option("--history", help="Show the ingestion batches and exit.")
     ] = False,
     limit: Annotated[int, typer.Option(help="With --history: how many batches.")] = 30,
+    fmt: FormatOption = Format.table,
 ) -> None:
     """Load one batch per dataset from a source into raw (or show the batch history)."""
     if history:
-        print_batch_history(limit)
+        print_batch_history(limit, fmt)
         return
     from warehouse.datasets import get_dataset
 
@@ -216,10 +219,11 @@ def transform(
         bool, typer.Option("--history", help="Show past dbt runs and their test results.")
     ] = False,
     limit: Annotated[int, typer.Option(help="With --history: how many runs.")] = 15,
+    fmt: FormatOption = Format.table,
 ) -> None:
     """Build and test the warehouse with dbt (results kept in meta)."""
     if history:
-        print_dbt_history(limit)
+        print_dbt_history(limit, fmt)
         return
     prepare_flows()
     from flows.transform import transform as transform_flow

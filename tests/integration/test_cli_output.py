@@ -4,13 +4,18 @@ summary names; `--verbose` shows everything."""
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 import logging
 from pathlib import Path
 
 import pytest
-from support.cli import canvass
+from rich.table import Table
+from support.cli import canvass, canvass_streams
 
 from flows.cli import _app
+from flows.cli.output import Format, emit
 from flows.progress import PROGRESS
 from flows.sources.demo import generate_inspections, write_export_csv
 
@@ -77,3 +82,48 @@ def test_the_summary_says_where_the_logs_are(
     assert str(tmp_path / "run.log") in sentence
     assert str(tmp_path / "dbt" / "dbt.log") in sentence
     assert "--verbose" in sentence
+
+
+def test_tables_print_as_csv_or_json_with_only_the_data_on_stdout(
+    cli_env: dict[str, str], small_export: Path, tmp_path: Path
+) -> None:
+    env = cli_env | {"CANVASS_LOG_FILE": str(tmp_path / "canvass.log")}
+    assert canvass(env, "ingest", "--source", str(small_export))[0] == 0
+    as_json = canvass_streams(env, "ingest", "--history", "--format", "json")
+    assert as_json.returncode == 0, as_json.stderr
+    batches = json.loads(as_json.stdout)  # nothing but the data on stdout
+    newest = batches[0]
+    assert newest["source"] == str(small_export)  # whole, where the table shortens it
+    assert len(newest["batch"]) == 36 and isinstance(newest["landed"], int)
+    with small_export.open(newline="") as exported:
+        assert newest["landed"] == sum(1 for _ in csv.DictReader(exported))
+    as_csv = canvass_streams(env, "transform", "--history", "--format", "csv")
+    assert as_csv.returncode == 0, as_csv.stderr
+    assert as_csv.stdout.splitlines()[0].startswith("finished,command,ok,seconds")
+    assert "No dbt runs recorded yet" in as_csv.stderr  # the note goes to stderr
+    assert "No dbt runs" not in as_csv.stdout
+
+
+def test_csv_and_json_hold_the_cells_as_plain_text(capsys: pytest.CaptureFixture[str]) -> None:
+    first = Table(title="Models")
+    for column in ("model", "prec@10%", "rows"):
+        first.add_column(column)
+    first.add_row("[italic]random (baseline)[/]", "0.196", "1,826")
+    first.add_row("LogisticRegression(C=1.0)", "—", "")
+    second = Table(title="Moves")
+    second.add_column("alias")
+    second.add_row("[green]champion")
+    emit([first, second], Format.json)
+    both = json.loads(capsys.readouterr().out)
+    assert both["Models"] == [
+        {"model": "random (baseline)", "prec@10%": 0.196, "rows": 1826},
+        {"model": "LogisticRegression(C=1.0)", "prec@10%": None, "rows": None},
+    ]
+    assert both["Moves"] == [{"alias": "champion"}]
+    emit([first], Format.csv)
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert rows[0] == {"model": "random (baseline)", "prec@10%": "0.196", "rows": "1,826"}
+    emit([first, second], Format.csv)
+    sections = capsys.readouterr().out.split("\n\n")
+    assert sections[0].startswith("# Models\nmodel,prec@10%,rows\n")
+    assert sections[1] == "# Moves\nalias\nchampion\n"
