@@ -64,6 +64,32 @@ def _dbt_environment(
                 os.environ[key] = value
 
 
+def name_owners(target: Path) -> int:
+    """Write each node's owner into the docs site's catalog: its group's owner (models), else its
+    `meta.owner` (sources, seeds), instead of the database role that built the table (every
+    table's catalog owner is `postgres`). Returns how many nodes were renamed."""
+    manifest = json.loads((target / "manifest.json").read_text())
+    catalog_file = target / "catalog.json"
+    catalog = json.loads(catalog_file.read_text())
+    groups = {
+        g["name"]: g["owner"].get("name") or g["owner"].get("email")
+        for g in manifest.get("groups", {}).values()
+    }
+    declared = manifest["nodes"] | manifest["sources"]
+    renamed = 0
+    for kind in ("nodes", "sources"):
+        for unique_id, entry in catalog.get(kind, {}).items():
+            node = declared.get(unique_id, {})
+            owner = groups.get(node.get("group") or "") or node.get("config", {}).get(
+                "meta", {}
+            ).get("owner")
+            if owner:
+                entry["metadata"]["owner"] = owner
+                renamed += 1
+    catalog_file.write_text(json.dumps(catalog))
+    return renamed
+
+
 def dbt_args(args: Sequence[str], settings: Settings) -> list[str]:
     project = str(settings.project_dir)
     return [*args, "--project-dir", project, "--profiles-dir", project]

@@ -4,12 +4,21 @@ UI and the weekly schedule; and `canvass dbt`, any dbt command against the wareh
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from flows.cli._app import API_PORT, DASHBOARD_PORT, DOCS_PORT, app, console, prepare_flows
+from flows.cli._app import (
+    API_PORT,
+    DASHBOARD_PORT,
+    DOCS_PORT,
+    OPTIONS,
+    app,
+    console,
+    prepare_flows,
+)
 from warehouse.settings import get_settings
 
 
@@ -47,15 +56,18 @@ def docs(
 ) -> None:
     """Generate the dbt docs site (lineage with exposures) and serve it."""
     from warehouse.db import ensure_warehouse
-    from warehouse.dbt import run_dbt
+    from warehouse.dbt import name_owners, run_dbt
 
     settings = ensure_warehouse()
+    if not OPTIONS.verbose:
+        os.environ.setdefault("DBT_QUIET", "true")  # the spinner says what runs; errors still show
     with console.status("dbt docs generate"):
         invocation = run_dbt(["docs", "generate"], settings)
     if not invocation.success:
         console.print("[red]dbt docs generate failed[/]: run [bold]canvass run[/] first?")
         raise typer.Exit(1)
     site = settings.dbt_target_dir
+    name_owners(site)  # the teams of models/_groups.yml, not the database role, as owners
     console.print(f"dbt docs site in {site}")
     if generate_only:
         return

@@ -43,7 +43,9 @@ def test_the_manifest_holds_the_lineage_from_source_to_exposures(docs_url: str) 
     # each app's exposure links to where it runs
     assert exposures["ranking_dashboard"]["url"] == "http://127.0.0.1:5006/ranking"
     assert exposures["canvass_api"]["url"] == "http://127.0.0.1:8000/docs"
-    assert all(e["owner"]["name"] == "Canvass team" for e in exposures.values())
+    owners = {e["name"]: e["owner"]["name"] for e in exposures.values()}
+    assert owners["ranking_dashboard"] == owners["canvass_api"] == "Canvass delivery"
+    assert owners["model_training"] == "Canvass data science"
     # every mart an app reads keeps its columns' names and types by contract
     read_by_apps = {
         node
@@ -56,6 +58,22 @@ def test_the_manifest_holds_the_lineage_from_source_to_exposures(docs_url: str) 
     assert manifest["nodes"]["model.canvass.fct_inspections"]["config"]["indexes"]
     for node in read_by_apps:
         assert manifest["nodes"][node]["contract"]["enforced"], node
+
+
+def test_every_model_and_source_names_its_team_as_owner(docs_url: str) -> None:
+    with urllib.request.urlopen(f"{docs_url}/catalog.json", timeout=10) as response:
+        catalog = json.load(response)
+    owners = {
+        unique_id: entry["metadata"]["owner"]
+        for kind in ("nodes", "sources")
+        for unique_id, entry in catalog[kind].items()
+    }
+    assert owners, "the catalog lists the built tables"
+    assert "postgres" not in owners.values()  # the database role that built them
+    assert owners.get("source.canvass.chicago.food_inspections") == "Canvass data engineering"
+    for unique_id, owner in owners.items():
+        if unique_id.startswith("model.canvass.stg_"):
+            assert owner == "Canvass data engineering", unique_id
 
 
 def test_the_front_page_explains_the_product_and_its_lineage(docs_url: str) -> None:
@@ -76,6 +94,7 @@ def test_the_site_shows_models_and_an_exposure(docs_url: str) -> None:
     with chromium_page() as page:
         page.goto(f"{docs_url}/#!/model/model.canvass.ml_features")
         expect(page.get_by_role("heading", level=1)).to_contain_text("ml_features", timeout=30_000)
+        expect(page.get_by_text("Canvass data science").first).to_be_visible()
         page.goto(f"{docs_url}/#!/exposure/exposure.canvass.model_training")
         expect(page.get_by_role("heading", level=1)).to_contain_text(
             "Model training and evaluation", timeout=30_000
