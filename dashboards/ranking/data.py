@@ -147,6 +147,51 @@ def filter_ranking(frame: pd.DataFrame, filters: Filters) -> pd.DataFrame:
     return view.reset_index(drop=True)
 
 
+EARTH_RADIUS_KM = 6371.0
+
+
+def _km(a: tuple[float, float], b: tuple[float, float]) -> float:
+    """Great-circle distance between two (latitude, longitude) points, in kilometres."""
+    lat1, lon1, lat2, lon2 = map(math.radians, (*a, *b))
+    h = (
+        math.sin((lat2 - lat1) / 2) ** 2
+        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    )
+    return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(h))
+
+
+def plan_route(view: pd.DataFrame, stops: int) -> pd.DataFrame:
+    """The day's route: the first `stops` rows of the list (rank order), visited from the
+    highest-ranked one with coordinates, each next stop the nearest not yet visited (a greedy
+    walk, not the shortest tour); rows without coordinates come last, in rank order, to be found
+    by address. Adds `stop` (1, 2, ...) and `leg_km` (from the stop before; NaN for the first and
+    for rows without coordinates)."""
+    chosen = view.head(max(stops, 0)).reset_index(drop=True)
+    located = chosen["latitude"].notna() & chosen["longitude"].notna()
+    points = {
+        i: (float(chosen.at[i, "latitude"]), float(chosen.at[i, "longitude"]))
+        for i in chosen.index[located]
+    }
+    order: list[int] = []
+    legs: list[float] = []
+    if points:
+        here = min(points)  # the highest-ranked located row: the list is in rank order
+        order.append(here)
+        legs.append(float("nan"))
+        left = set(points) - {here}
+        while left:
+            nearest = min(left, key=lambda i: (_km(points[here], points[i]), i))
+            legs.append(_km(points[here], points[nearest]))
+            order.append(nearest)
+            left.discard(nearest)
+            here = nearest
+    unlocated = [i for i in chosen.index if i not in points]
+    route = chosen.loc[order + unlocated].reset_index(drop=True)
+    route.insert(0, "stop", range(1, len(route) + 1))
+    route["leg_km"] = legs + [float("nan")] * len(unlocated)
+    return route
+
+
 def choices(frame: pd.DataFrame, column: str) -> list[str]:
     """`ALL` then the column's distinct non-empty values, sorted: a Select's options."""
     values = sorted({str(v) for v in frame[column].dropna() if str(v).strip()})

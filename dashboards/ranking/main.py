@@ -16,8 +16,10 @@ import pandas as pd
 from bokeh.document import Document
 from bokeh.layouts import column, row
 from bokeh.models import (
+    Button,
     ColorBar,
     ColumnDataSource,
+    CustomJS,
     DataTable,
     DateFormatter,
     Div,
@@ -40,11 +42,13 @@ from dashboards.ranking.data import (
     Snapshot,
     choices,
     filter_ranking,
+    plan_route,
 )
 
 log = logging.getLogger(__name__)
 
 DEFAULT_TOP_N = 100
+DEFAULT_STOPS = 10  # a day's routine inspections for one inspector
 RISK_OPTIONS = [(ALL, ALL), ("1", "1 (high)"), ("2", "2 (medium)"), ("3", "3 (low)")]
 EMPTY_STYLE = (
     "padding:16px 20px;background:#ffffff;border:1px solid #d9dde3;border-left:4px solid #1f3a5f;"
@@ -165,6 +169,106 @@ def explanation_html(snapshot: Snapshot, store: RankingStore, row: dict[str, Any
     )
 
 
+# The CSV columns (ColumnDataSource field, CSV header) of the list as shown, in the table's order.
+CSV_COLUMNS = [
+    ("rank", "rank"),
+    ("score", "score"),
+    ("license", "license"),
+    ("name", "name"),
+    ("address", "address"),
+    ("zip", "zip"),
+    ("facility_group", "facility_group"),
+    ("risk", "risk_level"),
+    ("last_visit_date", "last_visit_date"),
+    ("last_result", "last_result"),
+    ("latitude", "latitude"),
+    ("longitude", "longitude"),
+]
+
+# In the browser, from the source as filtered: no round trip, so it works offline and exports
+# exactly the rows on screen. Missing values ("—", NaN) become empty cells.
+DOWNLOAD_CSV_JS = """
+const data = source.data;
+const n = data['rank'].length;
+const cell = (field, i) => {
+  let v = data[field][i];
+  if (v === null || v === undefined || v === '—' || (typeof v === 'number' && isNaN(v))) return '';
+  if (field === 'last_visit_date') v = new Date(v).toISOString().slice(0, 10);
+  v = String(v);
+  return /[",\\n]/.test(v) ? '"' + v.replace(/"/g, '""') + '"' : v;
+};
+const lines = [columns.map(c => c[1]).join(',')];
+for (let i = 0; i < n; i++) lines.push(columns.map(c => cell(c[0], i)).join(','));
+const blob = new Blob([lines.join('\\n') + '\\n'], {type: 'text/csv;charset=utf-8'});
+const link = document.createElement('a');
+link.href = URL.createObjectURL(blob);
+link.download = filename;
+document.body.appendChild(link);
+link.click();
+link.remove();
+setTimeout(() => URL.revokeObjectURL(link.href), 1000);
+"""
+
+# The route alone on a page of its own, printed from there (the dashboard's layout is not for
+# paper).
+PRINT_ROUTE_JS = """
+const page = window.open('', '_blank');
+page.document.write('<!doctype html><html><head><meta charset="utf-8"><title>' + title +
+  '</title><style>body{font-family:"DejaVu Sans",Helvetica,Arial,sans-serif;margin:24px}' +
+  'table{border-collapse:collapse;width:100%}td,th{border:1px solid #999;padding:6px;' +
+  'text-align:left;vertical-align:top}th{background:#eee}</style></head><body>' +
+  route.text + '</body></html>');
+page.document.close();
+page.focus();
+page.print();
+"""
+
+
+def route_html(route: pd.DataFrame, as_of: str) -> str:
+    """The day's route as a table an inspector can print: stop, who, where, and the leg."""
+    if route.empty:
+        return "<i>No establishment in the list: no route.</i>"
+    km = route["leg_km"].sum(skipna=True)
+    without = route["latitude"].isna() | route["longitude"].isna()
+    unlocated = int(without.sum())
+    starts = not bool(without.iloc[0])  # the first stop has coordinates: the walk starts there
+    rows = "".join(
+        "<tr>"
+        f"<td>{r.stop}</td>"
+        f"<td><b>{html.escape(_text(r.name))}</b><br>{html.escape(_text(r.facility_group))}</td>"
+        f"<td>{html.escape(_text(r.address))}<br>{html.escape(_text(r.zip))}</td>"
+        f"<td>{'' if pd.isna(r.license_number) else int(r.license_number)}</td>"
+        f"<td>#{r.rank} · {r.score:.0%}</td>"
+        f"<td>{'start' if r.stop == 1 and starts else _leg(r.leg_km)}</td>"
+        "<td style='width:90px'></td>"
+        "</tr>"
+        for r in route.itertuples()
+    )
+    note = (
+        f" {unlocated} without coordinates at the end: find them by address."
+        if unlocated > 0
+        else ""
+    )
+    return (
+        f"<h3 style='margin:0 0 4px'>Route as of {html.escape(as_of)}: {len(route)} stops, "
+        f"about {km:.1f} km between them</h3>"
+        "<div style='color:#6b7785;margin-bottom:6px'>From the highest-ranked establishment, each "
+        f"next stop the nearest one not yet visited (straight-line km).{note}</div>"
+        "<table class='canvass-route' style='border-collapse:collapse;width:100%'>"
+        "<tr style='text-align:left'><th>stop</th><th>establishment</th><th>address</th><th>license</th>"
+        "<th>rank · score</th><th>leg</th><th>done</th></tr>"
+        f"{rows}</table>"
+    )
+
+
+def _text(value: Any) -> str:
+    return "—" if pd.isna(value) or str(value).strip() == "" else str(value)
+
+
+def _leg(km: float) -> str:
+    return "—" if pd.isna(km) else f"{km:.1f} km"
+
+
 def _store_for(doc: Document) -> RankingStore:
     """The server's shared store (made by app_hooks), or a new one outside a server."""
     context = doc.session_context
@@ -195,8 +299,39 @@ def build_document(doc: Document, store: RankingStore | None = None) -> dict[str
         name="search",
     )
     summary = Div(text="", name="summary")
+    stops = Spinner(
+        title="Stops on the route",
+        low=1,
+        high=60,
+        step=1,
+        value=DEFAULT_STOPS,
+        width=130,
+        name="stops",
+    )
+    route = Div(
+        text="",
+        name="route",
+        sizing_mode="stretch_width",
+        styles={"padding": "8px", "background": "#ffffff", "border": "1px solid #d9dde3"},
+    )
+    as_of = f"{snapshot.run.as_of_date:%Y-%m-%d}" if snapshot.run else "today"
+    download = Button(label="Download the list (CSV)", name="download_csv", width=200)
+    print_route = Button(label="Print the route", name="print_route", width=160)
 
     source = ColumnDataSource(data=source_data(filter_ranking(frame, Filters())), name="ranking")
+    download.js_on_click(
+        CustomJS(
+            args={
+                "source": source,
+                "columns": CSV_COLUMNS,
+                "filename": f"canvass-ranking-{as_of}.csv",
+            },
+            code=DOWNLOAD_CSV_JS,
+        )
+    )
+    print_route.js_on_click(
+        CustomJS(args={"route": route, "title": f"Canvass route {as_of}"}, code=PRINT_ROUTE_JS)
+    )
     table = DataTable(
         source=source,
         name="ranking_table",
@@ -262,13 +397,18 @@ def build_document(doc: Document, store: RankingStore | None = None) -> dict[str
         styles={"padding": "8px", "background": "#ffffff", "border": "1px solid #d9dde3"},
     )
 
+    # The search box's text as last changed: `value_input` as the user types, `value` when the
+    # browser commits it (focus lost, Enter) or code sets it. Preferring one of the two would keep
+    # a stale word: emptied after a commit, value_input is "" while value still holds the word.
+    typed = {"search": ""}
+
     def current_filters() -> Filters:
         return Filters(
             facility_group=facility_group.value,
             zip=area.value,
             risk_level=None if risk.value == ALL else int(risk.value),
             top_n=int(top_n.value) if top_n.value is not None else None,
-            search=search.value_input or search.value,
+            search=typed["search"],
         )
 
     def update() -> None:
@@ -291,6 +431,7 @@ def build_document(doc: Document, store: RankingStore | None = None) -> dict[str
                 )
             )
         explanation.text = "<i>Select a row (or a dot) to see why it ranks where it does.</i>"
+        route.text = route_html(plan_route(view, int(stops.value or DEFAULT_STOPS)), as_of)
 
     def on_select(attr: str, old: list[int], new: list[int]) -> None:
         if not new:
@@ -302,21 +443,34 @@ def build_document(doc: Document, store: RankingStore | None = None) -> dict[str
     def on_filter(attr: str, old: Any, new: Any) -> None:
         update()
 
-    for widget in (facility_group, area, risk, top_n):
+    for widget in (facility_group, area, risk, top_n, stops):
         widget.on_change("value", on_filter)
-    search.on_change("value_input", on_filter)  # as the user types
+
+    def on_search(attr: str, old: str, new: str) -> None:
+        typed["search"] = new or ""
+        update()
+
+    search.on_change("value_input", on_search)  # as the user types
+    search.on_change("value", on_search)
     source.selected.on_change("indices", on_select)
     update()
 
     filters = row(search, facility_group, area, risk, top_n, name="filters")
     content = row(table, column(city_map, explanation), name="content")
+    day = column(
+        row(stops, print_route, download, name="route_tools"),
+        route,
+        name="day",
+        sizing_mode="stretch_width",
+    )
     # Nothing scored (or unreadable): the header says why; empty widgets would only distract.
-    filters.visible = content.visible = not frame.empty
+    filters.visible = content.visible = day.visible = not frame.empty
     layout = column(
         header,
         filters,
         summary,
         content,
+        day,
         name="ranking_layout",
         sizing_mode="stretch_width",
     )
@@ -337,6 +491,10 @@ def build_document(doc: Document, store: RankingStore | None = None) -> dict[str
         "search": search,
         "filters": filters,
         "content": content,
+        "stops": stops,
+        "route": route,
+        "download": download,
+        "print_route": print_route,
         "update": update,
     }
 

@@ -66,6 +66,28 @@ def test_the_ranked_table_shows_the_top_establishment(dashboard_url: str, tmp_pa
             expect(page.get_by_text("What the model saw")).to_be_visible()
             expect(page.get_by_text("Failed inspections before")).to_be_visible()
 
+            # the list as filtered downloads as CSV, built in the browser
+            search.fill("grill")
+            expect(rows).to_have_count(1)
+            with page.expect_download() as download:
+                page.get_by_role("button", name="Download the list (CSV)").click()
+            assert download.value.suggested_filename == "canvass-ranking-2024-03-01.csv"
+            lines = Path(download.value.path()).read_text().splitlines()
+            assert lines[0].startswith("rank,score,license,name,address,zip,facility_group")
+            assert len(lines) == 2 and ",ALPHA GRILL,100 W RANDOLPH ST,60601," in lines[1]
+            search.fill("")
+            expect(rows).to_have_count(5)
+
+            # the day's route, printed from a page of its own
+            expect(page.get_by_text("Route as of 2024-03-01: 5 stops")).to_be_visible()
+            with page.expect_popup() as popup:
+                page.get_by_role("button", name="Print the route").click()
+            printed = popup.value
+            expect(printed.locator("table tr")).to_have_count(6)  # the header and five stops
+            expect(printed.locator("tr").nth(1)).to_contain_text("ALPHA GRILL")
+            expect(printed.locator("tr").nth(5)).to_contain_text("GOLF HOT DOG CART")
+            printed.close()
+
             screenshot = tmp_path / "ranking.png"
             page.screenshot(path=str(screenshot), full_page=True)
         finally:

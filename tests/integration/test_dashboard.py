@@ -210,3 +210,45 @@ def test_app_hooks_create_one_store_per_server(monkeypatch: pytest.MonkeyPatch) 
     assert isinstance(store, RankingStore)
     app_hooks.on_server_unloaded(context)
     assert not hasattr(context, "ranking_store")
+
+
+def test_the_route_walks_the_top_of_the_list_nearest_next(dashboard: dict[str, Any]) -> None:
+    def stops_in(text: str) -> list[str]:
+        return re.findall(r"<td><b>([^<]+)</b>", text)
+
+    text = dashboard["route"].text
+    assert "Route as of 2024-03-01: 5 stops" in text
+    # ALPHA first (rank 1); BRAVO 0.3 km away; CHARLIE 4.6 km from BRAVO (ECHO 4.8); the cart
+    # without coordinates last, to be found by address
+    assert stops_in(text) == [
+        "ALPHA GRILL",
+        "BRAVO GROCERY",
+        "CHARLIE SCHOOL CAFETERIA",
+        "ECHO TAQUERIA",
+        "GOLF HOT DOG CART",
+    ]
+    assert "0.3 km" in text and "4.6 km" in text and "about 7.9 km" in text
+    assert "1 without coordinates at the end" in text
+    dashboard["stops"].value = 2
+    assert stops_in(dashboard["route"].text) == ["ALPHA GRILL", "BRAVO GROCERY"]
+    dashboard["facility_group"].value = "school"  # the route follows the list's filters
+    assert stops_in(dashboard["route"].text) == ["CHARLIE SCHOOL CAFETERIA"]
+
+
+def test_the_list_downloads_as_csv_named_after_the_run(dashboard: dict[str, Any]) -> None:
+    (callback,) = dashboard["download"].js_event_callbacks["button_click"]
+    assert callback.args["source"] is dashboard["source"]  # the rows on screen, as filtered
+    assert callback.args["filename"] == "canvass-ranking-2024-03-01.csv"
+    (printing,) = dashboard["print_route"].js_event_callbacks["button_click"]
+    assert printing.args["route"] is dashboard["route"]
+
+
+def test_clearing_the_search_after_leaving_the_box_shows_everything(
+    dashboard: dict[str, Any],
+) -> None:
+    search = dashboard["search"]
+    search.value_input = "grill"
+    search.value = "grill"  # the browser commits the text when the box loses focus
+    assert dashboard["source"].data["name"] == ["ALPHA GRILL"]
+    search.value_input = ""  # then the user empties it again
+    assert dashboard["source"].data["name"] == LATEST_RUN_NAMES
