@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from dashboards.pages import PAGES
+from dashboards.pages import LINKED_PAGES, PAGES
 
 if TYPE_CHECKING:
     from bokeh.server.server import Server
@@ -17,7 +17,8 @@ log = logging.getLogger(__name__)
 
 def make_server(port: int = 5006, address: str = "127.0.0.1", **kwargs: object) -> Server:
     """A Bokeh server for the apps of `dashboards.pages`: the ranking at `/ranking`, monitoring
-    at `/monitoring`, the model at `/model` (`/` lists them), not yet started.
+    at `/monitoring`, the model at `/model` (`/` lists them), one establishment at
+    `/establishment?id=...`, not yet started.
 
     Only pages served from `localhost:port` or `127.0.0.1:port` may open its websocket.
     """
@@ -25,8 +26,9 @@ def make_server(port: int = 5006, address: str = "127.0.0.1", **kwargs: object) 
     from bokeh.application.handlers.directory import DirectoryHandler
     from bokeh.server.server import Server
 
+    apps = [(path, app) for path, app, _ in PAGES] + list(LINKED_PAGES)
     return Server(
-        {path: Application(DirectoryHandler(filename=str(app))) for path, app, _ in PAGES},
+        {path: Application(DirectoryHandler(filename=str(app))) for path, app in apps},
         port=port,
         address=address,
         allow_websocket_origin=[f"localhost:{port}", f"127.0.0.1:{port}"],

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from html import escape
 from pathlib import Path
+from urllib.parse import quote
 
 HERE = Path(__file__).resolve().parent  # the same directory as dashboards.RANKING_APP_DIR
 
@@ -12,6 +14,14 @@ PAGES: tuple[tuple[str, Path, str], ...] = (
     ("/monitoring", HERE / "monitoring", "Monitoring"),
     ("/model", HERE / "model", "Model"),
 )
+
+# Pages opened from another page (they need an argument), not from the navigation bar.
+LINKED_PAGES: tuple[tuple[str, Path], ...] = (("/establishment", HERE / "establishment"),)
+
+
+def establishment_link(establishment_id: str, text: str) -> str:
+    """A link to one establishment's page."""
+    return f"<a href='/establishment?id={quote(establishment_id)}'>{escape(text)}</a>"
 
 
 def nav_html(current: str) -> str:

@@ -34,7 +34,7 @@ from bokeh.palettes import YlOrRd9
 from bokeh.plotting import figure
 from bokeh.transform import linear_cmap
 
-from dashboards.pages import nav_html
+from dashboards.pages import establishment_link, nav_html
 from dashboards.ranking.data import (
     ALL,
     Filters,
@@ -140,7 +140,9 @@ def explanation_html(snapshot: Snapshot, store: RankingStore, row: dict[str, Any
         f"<h3 style='margin:0 0 4px'>#{row['rank']} {name}</h3>"
         f"<div>{html.escape(str(row['address']))} · {html.escape(str(row['facility_group']))} · "
         f"risk {html.escape(str(row['risk']))} · license {html.escape(str(row['license']))}</div>"
-        f"<div style='margin:4px 0 8px'>Estimated chance of failing: <b>{row['score']:.0%}</b></div>"
+        f"<div style='margin:4px 0 8px'>Estimated chance of failing: <b>{row['score']:.0%}</b> · "
+        + establishment_link(str(row["establishment_id"]), "its inspections and past scores")
+        + "</div>"
     )
     if snapshot.run is None:
         return head

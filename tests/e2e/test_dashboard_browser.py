@@ -141,3 +141,35 @@ def test_the_model_page_shows_the_leaderboard_windows_and_fairness(
         finally:
             browser.close()
     assert screenshot.stat().st_size > 10_000
+
+
+def test_an_establishment_page_opens_from_the_ranking(dashboard_url: str, tmp_path: Path) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1300, "height": 1400})
+            page.goto(dashboard_url)
+            rows = page.locator(".slick-row")
+            expect(rows.first).to_contain_text("ALPHA GRILL", timeout=30_000)
+            rows.first.locator(".slick-cell").nth(1).click()
+            page.get_by_role("link", name="its inspections and past scores").click()
+            expect(page.get_by_role("heading", name="ALPHA GRILL")).to_be_visible(timeout=30_000)
+            assert "/establishment?id=1001" in page.url
+            expect(page.get_by_text("Ranked #1 as of 2024-03-01")).to_be_visible()
+            expect(page.get_by_role("heading", name="Inspections (4)")).to_be_visible()
+            inspections = page.locator(".slick-row")
+            expect(inspections).to_have_count(4)
+            expect(inspections.first).to_contain_text("2023-06-01")
+            expect(page.get_by_text("↑ higher values, higher scores").first).to_be_visible()
+            expect(page.locator("canvas").first).to_be_visible()  # the score over past runs
+            screenshot = tmp_path / "establishment.png"
+            page.screenshot(path=str(screenshot), full_page=True)
+            page.goto(dashboard_url.replace("/ranking", "/establishment?license=424242"))
+            expect(page.get_by_text("No establishment 424242 in the warehouse.")).to_be_visible(
+                timeout=30_000
+            )
+        finally:
+            browser.close()
+    assert screenshot.stat().st_size > 10_000
