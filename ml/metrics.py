@@ -170,6 +170,10 @@ def evaluate(
     out[("precision@capacity", f"{daily_capacity}_per_day")] = precision_at_capacity(
         labels, scores, dates, daily_capacity
     )
+    # the budget in rows: at or above the window's rows, precision@capacity is the base rate
+    out[("capacity_rows", f"{daily_capacity}_per_day")] = float(
+        capacity_rows(dates, daily_capacity)
+    )
     out[("roc_auc", "")] = roc_auc(labels, scores)
     if probabilities:
         out[("brier", "")] = brier(labels, scores)

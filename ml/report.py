@@ -18,7 +18,15 @@ from typing import TYPE_CHECKING
 import pandas as pd
 import psycopg
 from bokeh.embed import components
-from bokeh.models import BoxAnnotation, ColumnDataSource, Div, FactorRange, HoverTool, Span
+from bokeh.models import (
+    BoxAnnotation,
+    ColumnDataSource,
+    Div,
+    FactorRange,
+    HoverTool,
+    InlineStyleSheet,
+    Span,
+)
 from bokeh.palettes import Category10_10
 from bokeh.plotting import figure
 from bokeh.resources import INLINE
@@ -32,12 +40,18 @@ from ml.frames import read_frame
 if TYPE_CHECKING:
     from ml.deploy import Deployment
 
+# Per-window counts, not metrics: kept out of the leaderboard (capacity_share reads them).
+COUNTS = ("test_rows", "capacity_rows")
+# Metrics where lower is better (the leaderboard marks each column's best).
+LOWER_IS_BETTER = ("brier",)
+
 _PREFERRED = [
     "precision@1_pct",
     "precision@5_pct",
     "precision@10_pct",
     "precision@20_pct",
     "recall@10_pct",
+    "precision@capacity",
     "roc_auc",
     "brier",
     "days_earlier",
@@ -89,6 +103,12 @@ def window_metrics(conn: psycopg.Connection, experiment_hash: str) -> pd.DataFra
         """,
         [experiment_hash],
     )
+    # A reused model keeps the evaluations of the experiments that used it before (another
+    # capacity, other cuts): keep the metrics this experiment asks for.
+    config = _experiment_config(conn, experiment_hash)
+    cuts = {f"{float(k):g}_pct" for k in config.get("top_k_percent", [])}
+    cuts.add(f"{config.get('daily_capacity')}_per_day")
+    models = models[models["parameter"].fillna("").eq("") | models["parameter"].isin(cuts)]
     if not models.empty:
         models["name"] = [
             _group_name(a, p)
@@ -125,7 +145,7 @@ def leaderboard(conn: psycopg.Connection, experiment_hash: str | None = None) ->
     frame = window_metrics(conn, experiment_hash)
     if frame.empty:
         return pd.DataFrame()
-    frame = frame[frame["metric"] != "test_rows"]
+    frame = frame[~frame["metric"].str.startswith(COUNTS)]
     keys = ["kind", "name", "model_group_id"]
     frame["model_group_id"] = frame["model_group_id"].fillna("")
     table = frame.pivot_table(index=keys, columns="metric", values="value", aggfunc="mean")
@@ -154,7 +174,13 @@ def leaderboard(conn: psycopg.Connection, experiment_hash: str | None = None) ->
     )
     table = table.merge(rules, on="model_group_id", how="left")
     table["selected_by"] = table["selected_by"].fillna("")
-    metric_cols = [c for c in _PREFERRED if c in table.columns]
+    metric_cols = [  # the capacity's column carries its parameter: precision@capacity10_per_day
+        c
+        for name in _PREFERRED
+        for c in table.columns
+        if c == name or (name == "precision@capacity" and c.startswith(name))
+    ]
+    metric_cols = list(dict.fromkeys(metric_cols))
     metric_cols += sorted(
         c
         for c in table.columns
@@ -168,9 +194,98 @@ def leaderboard(conn: psycopg.Connection, experiment_hash: str | None = None) ->
     return table.reset_index(drop=True)
 
 
+def capacity_share(frame: pd.DataFrame) -> float | None:
+    """The team's budget as a share of each test window's rows, averaged over the windows (from
+    `window_metrics`); None when the windows did not record it. At 1, the budget reaches every
+    row and precision@capacity is the base rate."""
+    per_window = frame[frame["kind"] == "baseline"]
+    counts = per_window.assign(
+        count=per_window["metric"].str.extract(r"^(test_rows|capacity_rows)", expand=False)
+    ).dropna(subset=["count"])
+    if counts.empty:
+        return None
+    wide = counts.pivot_table(index=["name", "test_start"], columns="count", values="value")
+    if "capacity_rows" not in wide or "test_rows" not in wide:
+        return None
+    shares = (wide["capacity_rows"] / wide["test_rows"]).clip(upper=1.0)
+    return float(shares.mean())
+
+
+def _header(column: str) -> str:
+    if column.startswith("precision@capacity"):
+        per_day = column.removeprefix("precision@capacity").replace("_per_day", "")
+        return f"precision@capacity ({per_day} a day)"
+    names = {"roc_auc": "ROC AUC", "days_earlier": "days earlier", "parity_share": "parity share"}
+    return names.get(column, column.replace("_pct", "%").replace("_", " "))
+
+
+# The leaderboard's columns for people (the frame holds every metric; the base rate goes in the
+# intro: it is the same for every candidate).
+SHOWN = (
+    "precision@5_pct",
+    "precision@10_pct",
+    "precision@20_pct",
+    "recall@10_pct",
+    "roc_auc",
+    "brier",
+    "days_earlier",
+    "parity_share",
+)
+
+# Inside the leaderboard's Div (Bokeh draws a Div in a shadow root: page styles do not reach it).
+LEADERBOARD_CSS = (
+    ".leaderboard{border-collapse:collapse;font-family:sans-serif}"
+    ".leaderboard td,.leaderboard th{padding:3px 8px;font-size:12px;"
+    "border-bottom:1px solid #e2e8f0;text-align:right}"
+    ".leaderboard td:first-child,.leaderboard th:first-child{text-align:left}"
+    ".leaderboard .baseline td{color:#718096}.leaderboard td.best{background:#f0fff4}"
+    ".note{color:#4a5568;font-size:12px;font-family:sans-serif}"
+)
+
+
+def leaderboard_html(board: pd.DataFrame) -> str:
+    """The leaderboard as a table a person reads: names, not ids; each metric column's best
+    (highest, lowest for Brier) in bold with a star, baselines in grey italics."""
+    metrics = [c for c in board.columns if c in SHOWN or c.startswith("precision@capacity")]
+    best = {
+        c: (board[c].min() if c in LOWER_IS_BETTER else board[c].max())
+        for c in metrics
+        if board[c].notna().any()
+    }
+    head = "".join(
+        f"<th>{html.escape(_header(c))}</th>" for c in ["name", "windows", *metrics, "selected_by"]
+    )
+    rows = []
+    for record in board.to_dict("records"):
+        baseline = record["kind"] == "baseline"
+        cells = [
+            f"<td><i>{html.escape(record['name'])} (baseline)</i></td>"
+            if baseline
+            else f"<td>{html.escape(record['name'])}</td>",
+            f"<td>{'' if pd.isna(record['windows']) else int(record['windows'])}</td>",
+        ]
+        for c in metrics:
+            value = record[c]
+            if pd.isna(value):
+                cells.append("<td></td>")
+            elif c in best and math.isclose(value, best[c], abs_tol=5e-4):
+                cells.append(f"<td class='best'><b>★&nbsp;{value:.3f}</b></td>")
+            else:
+                cells.append(f"<td>{value:.3f}</td>")
+        cells.append(f"<td>{html.escape(record.get('selected_by') or '')}</td>")
+        style = " class='baseline'" if baseline else ""
+        rows.append(f"<tr{style}>{''.join(cells)}</tr>")
+    return (
+        f"<table class='leaderboard'><tr>{head}</tr>{''.join(rows)}</table>"
+        "<p class='note'>★ the best of its column (for Brier, the lowest); baselines in grey. "
+        "Means over the test windows.</p>"
+    )
+
+
 def _precision_figure(frame: pd.DataFrame, metric: str):
     fig = figure(
-        title=f"{metric} by test window",
+        title=f"{metric} by test window: the solid lines (models) should stay above the dashed "
+        "baselines in every window, not only on average",
         x_axis_type="datetime",
         frame_width=650,
         frame_height=320,
@@ -216,7 +331,7 @@ def _days_figure(board: pd.DataFrame):
     names = list(data["name"])
     fig = figure(
         y_range=FactorRange(*names[::-1]) if names else FactorRange("none"),
-        title="Days earlier failing inspections are reached (mean; Chicago 2014: 7.44)",
+        title="Days earlier a failure is found: longer is better (grey: baselines)",
         frame_width=500,
         frame_height=26 * max(1, len(names)),
         tools="save",
@@ -258,7 +373,8 @@ def _disparity_figure(conn: psycopg.Connection, experiment_hash: str, lower: flo
     fig = figure(
         y_range=FactorRange(*factors[::-1]),
         x_range=(0.0, max(2.0, float(audit["disparity"].clip(upper=10).max()) * 1.05)),
-        title=f"FNR and FOR disparity vs reference group, deployed group, window {test_start}",
+        title=f"FNR and FOR disparity vs the reference group, deployed group, window {test_start}: "
+        "dots inside the green band are fair",
         width=900,
         height=120 + 18 * len(factors),
         x_axis_label="ratio to reference group (fair band shaded)",
@@ -289,21 +405,41 @@ def write_html(
         sel = config.get("selection", {})
         metric = f"{sel.get('metric', 'precision@')}{sel.get('parameter', '10_pct')}"
         bias_cfg = config.get("bias", {})
-        shown = board.copy()
-        for col in shown.columns:
-            if shown[col].dtype.kind == "f":
-                shown[col] = shown[col].round(3)
+        share = capacity_share(frame)
+        capacity = config.get("daily_capacity")
+        budget = (
+            ""
+            if share is None or capacity is None
+            else f"The team's capacity ({capacity} a day) is {share:.0%} of the test windows' "
+            "inspections"
+            + (
+                ": it reaches every one, so precision@capacity is only the base rate here; lower "
+                "`daily_capacity` to your team's real budget. "
+                if share >= 0.95
+                else ". "
+            )
+        )
+        rate = board["prevalence"].dropna() if "prevalence" in board else pd.Series(dtype=float)
+        base_rate = (
+            f"Base rate (the share of failed inspections in the windows): {rate.mean():.3f}; "
+            "a precision near it means the list is no better than chance. Visiting in score order "
+            "in Chicago's 2014 pilot found failures 7.44 days earlier."
+            if len(rate)
+            else ""
+        )
         intro = (
             f"<h1>Canvass models — experiment {html.escape(config.get('name', ''))}</h1>"
             f"<p>Experiment <code>{experiment_hash}</code>; label <b>{html.escape(str(config.get('label')))}</b>; "
             f"selection metric <b>{html.escape(metric)}</b>. Metrics are means over the test windows; "
-            "dashed lines are baselines. Ties in scores count at their expected value.</p>"
+            "dashed lines are baselines. Ties in scores count at their expected value. "
+            f"{budget}{base_rate}</p>"
         )
         parts = [
             Div(text=intro, width=900),
             Div(
-                text=shown.to_html(index=False, na_rep="", classes="leaderboard", border=0),
-                width=900,
+                text=leaderboard_html(board),
+                width=1100,
+                stylesheets=[InlineStyleSheet(css=LEADERBOARD_CSS)],
             ),
             _precision_figure(frame, metric),
             _days_figure(board),
@@ -330,7 +466,7 @@ def write_html(
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>Canvass: models</title>'
         + INLINE.render()
         + "<style>body{font-family:sans-serif;margin:1.5em}"
-        ".leaderboard td,.leaderboard th{padding:2px 8px;font-size:12px}</style>"
+        "</style>"
         + script
         + "</head><body>"
         + "".join(f"<div>{d}</div>" for d in divs)

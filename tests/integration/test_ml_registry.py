@@ -239,6 +239,19 @@ def test_select_deploy_score_and_report(ml_conn, frame, config, tmp_path: Path) 
         assert f"parity share {shown:.2f}" in primary.reason
     html = report.write_html(ml_conn, tmp_path / "models.html", experiment_hash).read_text()
     assert "precision@10_pct by test window" in html and "FNR and FOR disparity" in html
+    assert f"capacity ({config.daily_capacity} a day) is" in html  # as a share of the windows
+    assert "★" in report.leaderboard_html(board)  # each column's best marked
+    # A reused model keeps the evaluations of an earlier experiment with another capacity: the
+    # leaderboard shows this experiment's only.
+    with ml_conn.transaction(force_rollback=True):
+        ml_conn.execute(
+            "insert into ml.evaluations (model_id, metric, parameter, value) "
+            "select model_id, 'precision@capacity', '999_per_day', 0.5 from ml.evaluations "
+            "group by model_id"
+        )
+        columns = report.leaderboard(ml_conn, experiment_hash).columns
+    assert "precision@capacity999_per_day" not in columns
+    assert f"precision@capacity{config.daily_capacity}_per_day" in columns
 
     summary = report.training_summary(
         ml_conn, experiment_hash, deployed, tmp_path / "models.html",

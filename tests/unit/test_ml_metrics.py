@@ -104,4 +104,7 @@ def test_evaluate_keys_match_the_registry() -> None:
     } <= set(out)
     assert {("roc_auc", ""), ("brier", ""), ("days_earlier", ""), ("test_rows", "")} <= set(out)
     assert out[("test_rows", "")] == 50
+    # 3 a day over 50 inspection days: the budget exceeds the window (precision@capacity is the
+    # base rate then, which the report says)
+    assert out[("capacity_rows", "3_per_day")] == 150
     assert out[("prevalence", "")] == pytest.approx(labels.mean())
