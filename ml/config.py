@@ -33,7 +33,13 @@ ALLOWED_ESTIMATORS = (
 ALLOWED_LABELS = ("is_failed", "has_critical_violation")
 ALLOWED_BASELINES = ("random", "highest_risk", "most_prior_fails")
 ALLOWED_BIAS_METRICS = ("fnr", "for", "precision", "fpr", "fdr", "tpr", "ppr", "pprev")
-ALLOWED_RULES = ("best_average", "lowest_variance", "best_most_recent")
+ALLOWED_RULES = (
+    "best_average",
+    "lowest_variance",
+    "best_most_recent",
+    "best_recent_average",
+    "most_frequent_best",
+)
 TOP_KEYS = frozenset(
     {
         "name",
@@ -121,6 +127,7 @@ class SelectionConfig:
     rules: tuple[str, ...] = ALLOWED_RULES
     primary_rule: str = "best_average"
     variance_tolerance: float = 0.02  # lowest_variance picks among groups this close to the best
+    recent_windows: int = 3  # best_recent_average: the mean over this many latest windows
     fairness_metric: str = "fnr"
     min_parity_share: float = 0.5  # share of audited groups within thresholds, mean over windows
 
@@ -385,6 +392,7 @@ _SELECTION_KEYS = {
     "rules",
     "primary_rule",
     "variance_tolerance",
+    "recent_windows",
     "fairness_metric",
     "min_parity_share",
 }
@@ -416,6 +424,9 @@ def _selection(block: Any, bias: BiasConfig) -> SelectionConfig:
             "selection.variance_tolerance",
             0.0,
             1.0,
+        ),
+        recent_windows=_int(
+            s.get("recent_windows", default.recent_windows), "selection.recent_windows", 1
         ),
         fairness_metric=fairness_metric,
         min_parity_share=_num(

@@ -9,6 +9,7 @@ the deployed group's latest window next to that table.
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import json
 import math
@@ -33,9 +34,10 @@ from bokeh.resources import INLINE
 
 from ml import governance
 from ml.bias import threshold_name
-from ml.config import BiasConfig, SelectionConfig
+from ml.config import ALLOWED_RULES, BiasConfig, SelectionConfig
 from ml.experiment import parity_frame
 from ml.frames import read_frame
+from ml.selection import regret, regret_summary
 
 if TYPE_CHECKING:
     from ml.deploy import Deployment
@@ -192,6 +194,56 @@ def leaderboard(conn: psycopg.Connection, experiment_hash: str | None = None) ->
         table = table.sort_values(sort_metric, ascending=False, kind="stable")
     table["model_group_id"] = table["model_group_id"].replace("", None)
     return table.reset_index(drop=True)
+
+
+def selection_config(config: dict) -> SelectionConfig:
+    """The stored experiment's selection settings (keys it lacks keep their defaults)."""
+    stored = config.get("selection", {})
+    known = {f.name for f in dataclasses.fields(SelectionConfig)}
+    values = {k: tuple(v) if isinstance(v, list) else v for k, v in stored.items() if k in known}
+    return SelectionConfig(**values)
+
+
+def audition(conn: psycopg.Connection, experiment_hash: str) -> pd.DataFrame:
+    """Every audition rule (the configured ones and the others) replayed over the experiment's
+    windows with its selection metric and fairness constraint: per rule, the windows replayed,
+    mean and worst regret and how often it chose the window's best (`ml.selection.regret`)."""
+    config = _experiment_config(conn, experiment_hash)
+    sel = dataclasses.replace(selection_config(config), rules=ALLOWED_RULES)
+    metric = f"{sel.metric}{sel.parameter}"
+    frame = window_metrics(conn, experiment_hash)
+    evaluations = frame[(frame["kind"] == "model") & (frame["metric"] == metric)]
+    if evaluations.empty:
+        return regret_summary(pd.DataFrame())
+    top_k = config.get("bias", {}).get("top_k_percent", BiasConfig.top_k_percent)
+    parity = parity_frame(conn, experiment_hash, sel.fairness_metric, threshold_name(top_k))
+    summary = regret_summary(regret(evaluations, sel, parity if not parity.empty else None))
+    configured = selection_config(config)
+    summary["configured"] = [
+        "primary" if r == configured.primary_rule else "yes" if r in configured.rules else ""
+        for r in summary["rule"]
+    ]
+    return summary
+
+
+def audition_html(summary: pd.DataFrame, metric: str) -> str:
+    if summary.empty:
+        return "<p class='note'>Fewer than two windows: no rule can be replayed yet.</p>"
+    rows = "".join(
+        f"<tr><td>{html.escape(r.rule)}</td><td>{html.escape(r.configured)}</td>"
+        f"<td>{r.windows}</td><td>{r.mean_regret:.3f}</td><td>{r.max_regret:.3f}</td>"
+        f"<td>{r.best_share:.0%}</td></tr>"
+        for r in summary.itertuples()
+    )
+    return (
+        "<h2>Audition: what each selection rule would have cost</h2>"
+        f"<p class='note'>Each rule replayed window by window: it chooses a group from the earlier "
+        f"windows only; its regret is how far that group's {html.escape(metric)} fell short of the "
+        "window's best group. Lower is better; the first row would have served best.</p>"
+        "<table class='leaderboard'><tr><th>rule</th><th>in the experiment</th><th>windows</th>"
+        "<th>mean regret</th><th>worst regret</th><th>chose the best</th></tr>"
+        f"{rows}</table>"
+    )
 
 
 def capacity_share(frame: pd.DataFrame) -> float | None:
@@ -438,6 +490,11 @@ def write_html(
             Div(text=intro, width=900),
             Div(
                 text=leaderboard_html(board),
+                width=1100,
+                stylesheets=[InlineStyleSheet(css=LEADERBOARD_CSS)],
+            ),
+            Div(
+                text=audition_html(audition(conn, experiment_hash), metric),
                 width=1100,
                 stylesheets=[InlineStyleSheet(css=LEADERBOARD_CSS)],
             ),

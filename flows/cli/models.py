@@ -10,7 +10,15 @@ import typer
 from rich.table import Table
 
 from flows.cli._app import app, console
-from flows.cli.output import Format, FormatOption, ablation_table, emit, leaderboard_table, note
+from flows.cli.output import (
+    Format,
+    FormatOption,
+    ablation_table,
+    audition_table,
+    emit,
+    leaderboard_table,
+    note,
+)
 from warehouse.settings import get_settings
 
 models_app = typer.Typer(
@@ -35,12 +43,14 @@ def models(
     if context.invoked_subcommand is not None:
         return
     from ml.ablation import latest
-    from ml.report import leaderboard, leaderboard_rows, write_html
+    from ml.report import audition, latest_experiment, leaderboard, leaderboard_rows, write_html
     from warehouse.db import connect
 
     path = report or get_settings().reports_dir / "models.html"
     with connect() as conn:
         frame = leaderboard(conn)
+        experiment_hash = latest_experiment(conn)
+        replayed = audition(conn, experiment_hash) if experiment_hash else None
         ablations = latest(conn) if _has_table(conn, "ml.ablations") else None
         path.parent.mkdir(parents=True, exist_ok=True)
         write_html(conn, path)
@@ -50,6 +60,8 @@ def models(
     tables = [
         leaderboard_table(leaderboard_rows(frame), "Leaderboard (averaged over the test windows)")
     ]
+    if replayed is not None and not replayed.empty:
+        tables.append(audition_table(replayed))
     if ablations is not None and not ablations.empty:
         tables.append(ablation_table(ablations))
     emit(tables, fmt)

@@ -361,6 +361,25 @@ def replay_table(result: dict[str, Any]) -> Table:
     return table
 
 
+def audition_table(summary: Any) -> Table:
+    """Each selection rule replayed over the windows, lowest mean regret first."""
+    table = Table(
+        title="Selection rules replayed window by window (regret: below the window's best)"
+    )
+    for name in ("rule", "in the experiment", "windows", "mean regret", "worst", "chose the best"):
+        table.add_column(name, justify="left" if name in ("rule", "in the experiment") else "right")
+    for r in summary.itertuples():
+        table.add_row(
+            r.rule,
+            r.configured,
+            str(r.windows),
+            f"{r.mean_regret:.3f}",
+            f"{r.max_regret:.3f}",
+            f"{r.best_share:.0%}",
+        )
+    return table
+
+
 def ablation_table(frame: Any) -> Table:
     """The latest ablation: each feature group added in turn, by label."""
     first = frame.iloc[0] if len(frame) else None

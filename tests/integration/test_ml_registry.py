@@ -23,7 +23,7 @@ import yaml
 from ml import deploy, frames, governance, registry, report, scoring
 from ml import experiment as ex
 from ml.artifacts import ArtifactIntegrityError
-from ml.config import ExperimentConfig, parse_experiment
+from ml.config import ALLOWED_RULES, ExperimentConfig, parse_experiment
 from ml.pipeline import predict_scores
 from ml.splits import make_splits
 from ml.synthetic import synthetic_cohort, synthetic_features
@@ -241,6 +241,12 @@ def test_select_deploy_score_and_report(ml_conn, frame, config, tmp_path: Path) 
     assert "precision@10_pct by test window" in html and "FNR and FOR disparity" in html
     assert f"capacity ({config.daily_capacity} a day) is" in html  # as a share of the windows
     assert "★" in report.leaderboard_html(board)  # each column's best marked
+    assert "Audition: what each selection rule would have cost" in html
+    # every audition rule replayed on the second window, from the first alone
+    replayed = report.audition(ml_conn, experiment_hash).set_index("rule")
+    assert set(replayed.index) == set(ALLOWED_RULES)
+    assert (replayed["windows"] == 1).all() and (replayed["mean_regret"] >= 0).all()
+    assert replayed.loc[config.selection.primary_rule, "configured"] == "primary"
     # A reused model keeps the evaluations of an earlier experiment with another capacity: the
     # leaderboard shows this experiment's only.
     with ml_conn.transaction(force_rollback=True):
