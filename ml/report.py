@@ -14,7 +14,7 @@ import html
 import json
 import math
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import psycopg
@@ -31,12 +31,14 @@ from bokeh.models import (
 from bokeh.palettes import Category10_10
 from bokeh.plotting import figure
 from bokeh.resources import INLINE
+from psycopg import sql
 
-from ml import governance
+from ml import bias, governance
 from ml.bias import threshold_name
 from ml.config import ALLOWED_RULES, BiasConfig, SelectionConfig
 from ml.experiment import parity_frame
 from ml.frames import read_frame
+from ml.metrics import k_rows
 from ml.selection import regret, regret_summary
 
 if TYPE_CHECKING:
@@ -196,12 +198,49 @@ def leaderboard(conn: psycopg.Connection, experiment_hash: str | None = None) ->
     return table.reset_index(drop=True)
 
 
+def _stored(kind: type, stored: dict) -> Any:
+    """A config block of a stored experiment as its dataclass (keys it lacks keep their
+    defaults; lists become tuples)."""
+    known = {f.name for f in dataclasses.fields(kind)}
+    return kind(
+        **{k: tuple(v) if isinstance(v, list) else v for k, v in stored.items() if k in known}
+    )
+
+
 def selection_config(config: dict) -> SelectionConfig:
-    """The stored experiment's selection settings (keys it lacks keep their defaults)."""
-    stored = config.get("selection", {})
-    known = {f.name for f in dataclasses.fields(SelectionConfig)}
-    values = {k: tuple(v) if isinstance(v, list) else v for k, v in stored.items() if k in known}
-    return SelectionConfig(**values)
+    """The stored experiment's selection settings."""
+    return _stored(SelectionConfig, config.get("selection", {}))
+
+
+def pooled_audit(conn: psycopg.Connection, experiment_hash: str) -> pd.DataFrame:
+    """The deployed group's bias audit over all its test windows pooled: each window's list is its
+    own top k% (as in training), then the windows' rows are audited together, so a group too
+    small to judge in one month (most zips) is judged over the year. AUDIT_COLUMNS rows."""
+    config = _experiment_config(conn, experiment_hash)
+    bias_config = _stored(BiasConfig, config.get("bias", {}))
+    if conn.execute("select to_regclass('marts.ml_features') is null").fetchone()[0]:
+        return bias.audit(pd.DataFrame(), bias_config)  # the warehouse is not built
+    attributes = sql.SQL(", ").join(sql.Identifier("features", a) for a in bias_config.attributes)
+    query = sql.SQL(
+        """
+        select m.test_start, p.inspection_id, p.label, p.rank_abs, {attributes}
+        from ml.selections as s
+        inner join ml.experiment_models as em
+            on em.experiment_hash = s.experiment_hash and em.role = 'cv'
+        inner join ml.models as m
+            on m.model_id = em.model_id and m.model_group_id = s.model_group_id
+        inner join ml.test_predictions as p on p.model_id = m.model_id
+        inner join marts.ml_features as features on features.inspection_id = p.inspection_id
+        where s.experiment_hash = %s and s.deployed_model_id is not null
+        """
+    ).format(attributes=attributes)
+    rows = read_frame(conn, query, [experiment_hash])
+    if rows.empty:
+        return bias.audit(rows, bias_config)
+    window_rows = rows.groupby("test_start")["inspection_id"].transform("size")
+    cut = [k_rows(int(n), bias_config.top_k_percent) for n in window_rows]
+    rows["flagged"] = (rows["rank_abs"] <= cut).astype(int)
+    return bias.audit(rows, bias_config, flagged_column="flagged")
 
 
 def audition(conn: psycopg.Connection, experiment_hash: str) -> pd.DataFrame:
@@ -396,40 +435,26 @@ def _days_figure(board: pd.DataFrame):
 
 
 def _disparity_figure(conn: psycopg.Connection, experiment_hash: str, lower: float, upper: float):
-    row = conn.execute(
-        """
-        select m.model_id, m.test_start
-        from ml.selections as s
-        inner join ml.experiment_models as em on em.experiment_hash = s.experiment_hash
-        inner join ml.models as m on m.model_id = em.model_id and m.model_group_id = s.model_group_id
-        where s.experiment_hash = %s and s.deployed_model_id is not null and em.role = 'cv'
-        order by m.test_start desc
-        limit 1
-        """,
-        [experiment_hash],
-    ).fetchone()
-    if row is None:
-        return Div(text="<p>No deployed group yet: no disparity chart.</p>")
-    model_id, test_start = row
-    audit = read_frame(
-        conn,
-        "select attribute_name, attribute_value, metric, disparity, group_size from ml.bias_audits "
-        "where model_id = %s and metric in ('fnr', 'for') and disparity is not null "
-        "order by attribute_name, group_size desc",
-        [model_id],
-    )
+    audit = pooled_audit(conn, experiment_hash)
+    audit = audit[audit["metric"].isin(["fnr", "for"]) & audit["disparity"].notna()]
     if audit.empty:
-        return Div(text="<p>No bias audit rows for the deployed group.</p>")
-    audit["factor"] = audit["attribute_name"] + ": " + audit["attribute_value"]
+        return Div(text="<p>No bias audit of the deployed group yet: no disparity chart.</p>")
+    audit = audit.sort_values(["attribute_name", "group_size"], ascending=[True, False])
+    audit["factor"] = [
+        f"{a}: {v} (n={n:,})"
+        for a, v, n in zip(
+            audit["attribute_name"], audit["attribute_value"], audit["group_size"], strict=True
+        )
+    ]
     factors = list(dict.fromkeys(audit["factor"]))
     fig = figure(
         y_range=FactorRange(*factors[::-1]),
         x_range=(0.0, max(2.0, float(audit["disparity"].clip(upper=10).max()) * 1.05)),
-        title=f"FNR and FOR disparity vs the reference group, deployed group, window {test_start}: "
-        "dots inside the green band are fair",
+        title="FNR and FOR disparity vs the reference group, deployed group, its test windows "
+        "pooled: dots inside the green band are fair",
         width=900,
         height=120 + 18 * len(factors),
-        x_axis_label="ratio to reference group (fair band shaded)",
+        x_axis_label="ratio to the reference group (each window's list is its own top k%)",
         tools="save",
     )
     fig.add_layout(BoxAnnotation(left=lower, right=upper, fill_alpha=0.15, fill_color="green"))

@@ -237,6 +237,28 @@ def test_select_deploy_score_and_report(ml_conn, frame, config, tmp_path: Path) 
     shown = board.loc[board["model_group_id"] == primary.model_group_id, "parity_share"].iloc[0]
     if "parity share" in primary.reason:
         assert f"parity share {shown:.2f}" in primary.reason
+    # the pooled audit reads each test row's groups from the feature mart, as after a dbt build
+    ml_conn.execute("create schema if not exists marts")
+    ml_conn.execute(
+        "create table marts.ml_features (inspection_id bigint, facility_group text, zip text)"
+    )
+    with ml_conn.cursor().copy(
+        "copy marts.ml_features (inspection_id, facility_group, zip) from stdin"
+    ) as copy:
+        for row in frame[["inspection_id", "facility_group", "zip"]].itertuples(index=False):
+            copy.write_row(tuple(row))
+    pooled = report.pooled_audit(ml_conn, experiment_hash)
+    deployed_rows = ml_conn.execute(
+        "select count(*) from ml.test_predictions as p join ml.models as m using (model_id) "
+        "join ml.experiment_models as em using (model_id) where em.experiment_hash = %s "
+        "and em.role = 'cv' and m.model_group_id = %s",
+        [experiment_hash, primary.model_group_id],
+    ).fetchone()[0]
+    fnr = pooled[pooled["metric"] == "fnr"]
+    # every test row of the deployed group's windows, in exactly one group of each attribute
+    assert fnr.groupby("attribute_name")["group_size"].sum().to_dict() == {
+        a: deployed_rows for a in config.bias.attributes
+    }
     html = report.write_html(ml_conn, tmp_path / "models.html", experiment_hash).read_text()
     assert "precision@10_pct by test window" in html and "FNR and FOR disparity" in html
     assert f"capacity ({config.daily_capacity} a day) is" in html  # as a share of the windows
