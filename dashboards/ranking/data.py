@@ -20,6 +20,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import psycopg
 from psycopg.rows import dict_row
@@ -190,6 +191,96 @@ def plan_route(view: pd.DataFrame, stops: int) -> pd.DataFrame:
     route.insert(0, "stop", range(1, len(route) + 1))
     route["leg_km"] = legs + [float("nan")] * len(unlocated)
     return route
+
+
+# Around the outermost establishments, so the areas do not end exactly on them (degrees).
+AREA_MARGIN = 0.01
+
+
+def _clip(polygon: list[tuple[float, float]], boundary: list[tuple[float, float]]):
+    """The part of a convex `polygon` inside the convex `boundary` (counter-clockwise), by
+    Sutherland-Hodgman."""
+
+    def inside(p: tuple[float, float], a: tuple[float, float], b: tuple[float, float]) -> bool:
+        return (b[0] - a[0]) * (p[1] - a[1]) - (b[1] - a[1]) * (p[0] - a[0]) >= 0
+
+    def crossing(p, q, a, b):  # noqa: ANN001, ANN202 - points as tuples
+        dx, dy = q[0] - p[0], q[1] - p[1]
+        ex, ey = b[0] - a[0], b[1] - a[1]
+        t = (ex * (p[1] - a[1]) - ey * (p[0] - a[0])) / (ey * dx - ex * dy)
+        return (p[0] + t * dx, p[1] + t * dy)
+
+    out = polygon
+    for a, b in zip(boundary, boundary[1:] + boundary[:1], strict=True):
+        points, out = out, []
+        for p, q in zip(points, points[1:] + points[:1], strict=True):
+            if inside(q, a, b):
+                if not inside(p, a, b):
+                    out.append(crossing(p, q, a, b))
+                out.append(q)
+            elif inside(p, a, b):
+                out.append(crossing(p, q, a, b))
+        if not out:
+            break
+    return out
+
+
+def zip_areas(frame: pd.DataFrame) -> pd.DataFrame:
+    """Approximate zip areas for a map drawn offline: each zip's centre is the mean position of its
+    establishments in `frame`; its area is every place nearer to that centre than to any other
+    (a Voronoi cell, with degrees east scaled to the length of degrees north), within the convex outline of all the
+    establishments (plus AREA_MARGIN). Not the official boundaries: no map tile or shape file is
+    fetched or shipped. Columns: zip, xs, ys (the outline: longitudes, latitudes), x, y (the
+    centre). Empty with fewer than three zips."""
+    from scipy.spatial import ConvexHull, QhullError, Voronoi
+
+    columns = ["zip", "xs", "ys", "x", "y"]
+    located = frame.dropna(subset=["latitude", "longitude", "zip"])
+    located = located[located["zip"].astype(str).str.strip() != ""]
+    centres = located.groupby("zip")[["longitude", "latitude"]].mean()
+    if len(centres) < 3:
+        return pd.DataFrame(columns=columns)
+    # a degree east is shorter than a degree north: scale longitudes so distances are true
+    squash = math.cos(math.radians(float(located["latitude"].mean())))
+    try:
+        everyone = np.column_stack(
+            [located["longitude"].to_numpy(float) * squash, located["latitude"].to_numpy(float)]
+        )
+        hull = ConvexHull(everyone)
+        middle = everyone[hull.vertices].mean(axis=0)
+        boundary = []
+        for vertex in everyone[hull.vertices]:  # counter-clockwise, pushed out by the margin
+            away = vertex - middle
+            boundary.append(tuple(vertex + away / max(np.hypot(*away), 1e-9) * AREA_MARGIN))
+        points = np.column_stack(
+            [centres["longitude"].to_numpy(float) * squash, centres["latitude"].to_numpy(float)]
+        )
+        span = float(np.ptp(everyone, axis=0).max()) * 10 + 1
+        far = middle + np.array([[span, span], [-span, span], [span, -span], [-span, -span]])
+        cells = Voronoi(np.vstack([points, far]))
+    except QhullError:  # all on one line, or fewer distinct points than it needs
+        return pd.DataFrame(columns=columns)
+    rows = []
+    for i, zip_code in enumerate(centres.index):
+        region = cells.regions[cells.point_region[i]]
+        if not region or -1 in region:
+            continue
+        polygon = [tuple(cells.vertices[v]) for v in region]
+        centre = points[i]
+        polygon.sort(key=lambda p: math.atan2(p[1] - centre[1], p[0] - centre[0]))
+        clipped = _clip(polygon, boundary)
+        if len(clipped) < 3:
+            continue
+        rows.append(
+            (
+                str(zip_code),
+                [p[0] / squash for p in clipped],
+                [p[1] for p in clipped],
+                float(centres.loc[zip_code, "longitude"]),
+                float(centres.loc[zip_code, "latitude"]),
+            )
+        )
+    return pd.DataFrame(rows, columns=columns)
 
 
 def choices(frame: pd.DataFrame, column: str) -> list[str]:

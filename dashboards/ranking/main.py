@@ -43,6 +43,7 @@ from dashboards.ranking.data import (
     choices,
     filter_ranking,
     plan_route,
+    zip_areas,
 )
 
 log = logging.getLogger(__name__)
@@ -363,7 +364,7 @@ def build_document(doc: Document, store: RankingStore | None = None) -> dict[str
 
     color = linear_cmap("score", SCORE_PALETTE, low=0.0, high=1.0, nan_color="#cccccc")
     city_map = figure(
-        title="Where they are (colour: score)",
+        title="Where they are (colour: score; grey: approximate zip areas)",
         name="map",
         width=460,
         height=420,
@@ -371,6 +372,30 @@ def build_document(doc: Document, store: RankingStore | None = None) -> dict[str
         y_axis_label="latitude",
         tools="pan,wheel_zoom,box_zoom,tap,reset",
         match_aspect=True,
+    )
+    # The basemap, drawn offline: approximate zip areas around where the establishments are.
+    areas = zip_areas(frame)
+    area_source = ColumnDataSource(
+        {column: areas[column].tolist() for column in areas.columns}, name="zip_areas"
+    )
+    city_map.patches(
+        "xs",
+        "ys",
+        source=area_source,
+        fill_color="#eef1f5",
+        fill_alpha=0.9,
+        line_color="#aab4c0",
+        line_width=0.8,
+    )
+    city_map.text(
+        "x",
+        "y",
+        text="zip",
+        source=area_source,
+        text_font_size="8pt",
+        text_color="#8a96a3",
+        text_align="center",
+        text_baseline="middle",
     )
     dots = city_map.scatter(
         x="longitude",
@@ -483,6 +508,7 @@ def build_document(doc: Document, store: RankingStore | None = None) -> dict[str
         "source": source,
         "table": table,
         "map": city_map,
+        "zip_areas": area_source,
         "header": header,
         "summary": summary,
         "explanation": explanation,

@@ -150,10 +150,10 @@ def test_selecting_a_row_explains_its_score(dashboard: dict[str, Any]) -> None:
 
 def test_the_map_and_the_table_share_one_source(dashboard: dict[str, Any]) -> None:
     table_source = dashboard["table"].source
-    map_sources = {
-        id(r.data_source) for r in dashboard["map"].renderers if hasattr(r, "data_source")
-    }
-    assert map_sources == {id(table_source)}
+    dots = [r for r in dashboard["map"].renderers if r.data_source is table_source]
+    assert len(dots) == 1  # the establishments: the table's own rows
+    others = {id(r.data_source) for r in dashboard["map"].renderers} - {id(table_source)}
+    assert others == {id(dashboard["zip_areas"])}  # the basemap under them
     assert isinstance(table_source, ColumnDataSource)
 
 
@@ -252,3 +252,11 @@ def test_clearing_the_search_after_leaving_the_box_shows_everything(
     assert dashboard["source"].data["name"] == ["ALPHA GRILL"]
     search.value_input = ""  # then the user empties it again
     assert dashboard["source"].data["name"] == LATEST_RUN_NAMES
+
+
+def test_the_map_draws_approximate_zip_areas_offline(dashboard: dict[str, Any]) -> None:
+    areas = dashboard["zip_areas"].data
+    # the zips of the ranking's located establishments (GOLF HOT DOG CART has no coordinates)
+    assert sorted(areas["zip"]) == ["60601", "60614", "60622"]
+    outlines = zip(areas["xs"], areas["ys"], strict=True)
+    assert all(len(xs) >= 3 and len(xs) == len(ys) for xs, ys in outlines)
