@@ -18,6 +18,7 @@ APPS = {
     "ranking_dashboard": [ROOT / "dashboards" / "ranking"],
     "monitoring_dashboard": [ROOT / "dashboards" / "monitoring"],
     "model_dashboard": [ROOT / "dashboards" / "model"],
+    "establishment_page": [ROOT / "dashboards" / "establishment"],
 }
 
 
