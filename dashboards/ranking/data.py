@@ -66,6 +66,9 @@ class ScoringRun:
     as_of_date: date
     scored_at: datetime | None
     scored_establishments: int
+    model_version: int | None = None
+    algorithm: str | None = None
+    model_alias: str | None = None
 
 
 @dataclass(frozen=True)

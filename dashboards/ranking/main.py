@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import logging
 import re
+from datetime import UTC
 from typing import Any
 
 import pandas as pd
@@ -39,6 +40,7 @@ from dashboards.ranking.data import (
     ALL,
     Filters,
     RankingStore,
+    ScoringRun,
     Snapshot,
     choices,
     filter_ranking,
@@ -117,11 +119,27 @@ def header_html(snapshot: Snapshot) -> str:
             "(<code>canvass demo</code>, or the score flow after training) and reload this page."
             "</div>"
         )
-    scored_at = f" · scored {run.scored_at:%Y-%m-%d %H:%M}" if run.scored_at else ""
+    scored_at = (
+        f" · scored {run.scored_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC" if run.scored_at else ""
+    )
     return (
-        f"<div class='canvass-run'>Model <code>{html.escape(run.model_id)}</code> · "
+        f"<div class='canvass-run'>{model_html(run)} · "
         f"scores as of <b>{run.as_of_date:%Y-%m-%d}</b> · "
         f"{run.scored_establishments:,} establishments due for a routine inspection{scored_at}</div>"
+    )
+
+
+def model_html(run: ScoringRun) -> str:
+    """The model as people name it: its version, algorithm and alias, the id (a content hash)
+    shortened, whole in the tooltip."""
+    short = run.model_id if len(run.model_id) <= 12 else f"{run.model_id[:8]}…"
+    ident = f"<code title='{html.escape(run.model_id)}'>{html.escape(short)}</code>"
+    if run.model_version is None:
+        return f"Model {ident}"
+    alias = f" ({html.escape(run.model_alias)})" if run.model_alias else ""
+    return (
+        f"Model <b>version {run.model_version}</b>{alias}: "
+        f"{html.escape(run.algorithm or 'unknown algorithm')}, {ident}"
     )
 
 
@@ -238,7 +256,7 @@ def route_html(route: pd.DataFrame, as_of: str) -> str:
     rows = "".join(
         "<tr>"
         f"<td>{r.stop}</td>"
-        f"<td><b>{html.escape(_text(r.name))}</b><br>{html.escape(_text(r.facility_group))}</td>"
+        f"<td><b>{html.escape(_text(r.name))}</b><br>{html.escape(_text(r.facility_group).replace('_', ' '))}</td>"
         f"<td>{html.escape(_text(r.address))}<br>{html.escape(_text(r.zip))}</td>"
         f"<td>{'' if pd.isna(r.license_number) else int(r.license_number)}</td>"
         f"<td>#{r.rank} · {r.score:.0%}</td>"
@@ -482,8 +500,10 @@ def build_document(doc: Document, store: RankingStore | None = None) -> dict[str
     source.selected.on_change("indices", on_select)
     update()
 
-    filters = row(search, facility_group, area, risk, top_n, name="filters")
-    content = row(table, column(city_map, explanation), name="content")
+    # Rows wrap on a narrow screen (the map goes below the table) instead of running off it.
+    wrap = {"flex-wrap": "wrap", "gap": "8px"}
+    filters = row(search, facility_group, area, risk, top_n, name="filters", styles=wrap)
+    content = row(table, column(city_map, explanation), name="content", styles=wrap)
     day = column(
         row(stops, print_route, download, name="route_tools"),
         route,

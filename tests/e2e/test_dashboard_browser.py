@@ -173,3 +173,20 @@ def test_an_establishment_page_opens_from_the_ranking(dashboard_url: str, tmp_pa
         finally:
             browser.close()
     assert screenshot.stat().st_size > 10_000
+
+
+def test_on_a_narrow_screen_the_map_goes_below_the_table(dashboard_url: str) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 800, "height": 900})
+            page.goto(dashboard_url)
+            expect(page.locator(".slick-row").first).to_contain_text("ALPHA GRILL", timeout=30_000)
+            assert page.evaluate("document.documentElement.scrollWidth") <= 800  # nothing runs off
+            table = page.locator(".bk-DataTable").first.bounding_box()
+            city_map = page.locator(".bk-Figure").first.bounding_box()
+            assert table and city_map and city_map["y"] >= table["y"] + table["height"] - 1
+        finally:
+            browser.close()

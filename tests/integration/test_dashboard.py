@@ -7,6 +7,7 @@ import dataclasses
 import re
 import socket
 from collections.abc import Iterator
+from datetime import date
 from typing import Any
 
 import pandas as pd
@@ -24,8 +25,8 @@ from support.delivery_seed import (
 
 from dashboards import RANKING_APP_DIR
 from dashboards.ranking import app_hooks
-from dashboards.ranking.data import RankingStore
-from dashboards.ranking.main import build_document
+from dashboards.ranking.data import RankingStore, ScoringRun
+from dashboards.ranking.main import build_document, model_html
 from warehouse.settings import get_settings
 
 LATEST_RUN_NAMES = [
@@ -61,8 +62,11 @@ def test_the_table_holds_the_latest_run_in_rank_order(dashboard: dict[str, Any])
     assert data["last_result"][4] == "not ready"
     assert data["last_visit_date"][4] == pd.Timestamp("2024-01-10").timestamp() * 1000.0
     header = dashboard["header"].text
+    # the model as people name it (version, alias, algorithm), its id kept; times say their zone
+    assert "version 2</b> (champion): RandomForestClassifier" in header
     assert "model-new" in header
     assert "2024-03-01" in header
+    assert "scored 2024-03-01 06:00 UTC" in header
     assert "Showing <b>5</b> of 5" in dashboard["summary"].text
     assert dashboard["content"].visible
 
@@ -260,3 +264,9 @@ def test_the_map_draws_approximate_zip_areas_offline(dashboard: dict[str, Any]) 
     assert sorted(areas["zip"]) == ["60601", "60614", "60622"]
     outlines = zip(areas["xs"], areas["ys"], strict=True)
     assert all(len(xs) >= 3 and len(xs) == len(ys) for xs, ys in outlines)
+
+
+def test_a_hash_model_id_is_shortened_with_the_whole_in_its_tooltip() -> None:
+    run = ScoringRun("875d3b1908cbf17ed93b8f5bcb8461e7", date(2024, 3, 1), None, 10)
+    text = model_html(run)
+    assert "875d3b19…" in text and "title='875d3b1908cbf17ed93b8f5bcb8461e7'" in text
