@@ -293,3 +293,65 @@ def test_prefect_shows_the_leaderboard_and_the_monitor_board(first_run: dict) ->
     assert {"canvass-leaderboard", "canvass-monitor"} <= set(artifacts)
     assert "freshness.newest_inspection" in artifacts["canvass-monitor"]["data"]
     assert "random" in str(artifacts["canvass-leaderboard"]["data"])  # the baselines are in it
+
+
+def test_promote_and_rollback_change_what_the_api_and_the_dashboard_serve(
+    first_run: dict, db: psycopg.Connection
+) -> None:
+    import json
+    import os
+
+    from fastapi.testclient import TestClient
+    from prefect.settings import PREFECT_API_URL
+    from support.cli import canvass_streams
+
+    from api.app import create_app
+    from dashboards.ranking.data import RankingStore
+    from dashboards.ranking.main import header_html
+    from ml import governance
+
+    champion = governance.champion(db)
+    # a cross-validation model of another group, proposed as a manual selection would propose it
+    other, experiment_hash, group = db.execute(
+        "select m.model_id, em.experiment_hash, m.model_group_id from ml.models as m "
+        "join ml.experiment_models as em using (model_id) where em.role = 'cv' "
+        "and m.model_group_id <> (select model_group_id from ml.models where model_id = %s) "
+        "order by m.test_start desc, m.model_id limit 1",
+        [champion],
+    ).fetchone()
+    governance.propose(
+        db, other, experiment_hash, group, "best_average", "a challenger", {}, "manual"
+    )
+    db.commit()  # for the commands below, and no lock held while they build
+    assert governance.challenger(db) == other and governance.champion(db) == champion
+    db.commit()
+    env = os.environ | {"PREFECT_API_URL": str(PREFECT_API_URL.value()), "COLUMNS": "200"}
+
+    def served() -> tuple[str, str, str]:
+        with TestClient(create_app()) as client:
+            current = client.get("/models/current").json()["model_id"]
+            scored = client.get("/health").json()["scoring_model_id"]
+        snapshot = RankingStore(ttl_seconds=0).snapshot(refresh=True)
+        return current, scored, header_html(snapshot)
+
+    promoted = canvass_streams(env, "models", "promote", other, "--reason", "a better month")
+    assert promoted.returncode == 0, promoted.stdout + promoted.stderr
+    current, scored, header = served()
+    assert current == scored == other  # the API describes it and the ranking is its
+    assert other[:8] in header and "(champion)" in header  # the dashboard shows it
+
+    rolled = canvass_streams(env, "models", "rollback", "--reason", "it was not")
+    assert rolled.returncode == 0, rolled.stdout + rolled.stderr
+    current, scored, header = served()
+    assert current == scored == champion
+    assert champion[:8] in header
+
+    shown = canvass_streams(env, "models", "history", "--format", "json")
+    moves = json.loads(shown.stdout)["Alias moves (newest first)"]
+    champion_moves = [
+        (m["action"], m["model"], m["reason"]) for m in moves if m["alias"] == "champion"
+    ]
+    assert champion_moves[:2] == [
+        ("rollback", champion, "it was not"),
+        ("promote", other, "a better month"),
+    ]
