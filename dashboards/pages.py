@@ -1,10 +1,19 @@
-"""The dashboard's pages, one Bokeh app each, and the links between them."""
+"""The dashboard's pages, one Bokeh app each, the links between them, and their one look: the
+theme (`theme.yaml`) and the page template with its styles (`templates/index.html`), which every
+page applies with `dress()`."""
 
 from __future__ import annotations
 
+from functools import cache
 from html import escape
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import quote
+
+if TYPE_CHECKING:
+    from bokeh.document import Document
+    from bokeh.themes import Theme
+    from jinja2 import Template
 
 HERE = Path(__file__).resolve().parent  # the same directory as dashboards.RANKING_APP_DIR
 
@@ -31,3 +40,22 @@ def nav_html(current: str) -> str:
         for path, _, title in PAGES
     ]
     return "<p style='font-size:14px'>" + " · ".join(links) + "</p>"
+
+
+@cache
+def _look() -> tuple[Theme, Template]:
+    from bokeh.themes import Theme
+    from jinja2 import Environment, FileSystemLoader
+
+    template = Environment(loader=FileSystemLoader(HERE / "templates")).get_template("index.html")
+    return Theme(filename=str(HERE / "theme.yaml")), template
+
+
+def dress(doc: Document, current: str, title: str) -> None:
+    """Give a page the dashboard's look: its theme, the template (banner, styles) with the
+    navigation (`current` in bold), and its title."""
+    theme, template = _look()
+    doc.theme = theme
+    doc.template = template
+    doc.template_variables["nav"] = nav_html(current)
+    doc.title = title

@@ -16,7 +16,7 @@ from bokeh.models import ColumnDataSource, DataTable, DateFormatter, Div, HoverT
 from bokeh.plotting import figure
 
 from dashboards.establishment.data import EstablishmentView, direction, read
-from dashboards.pages import nav_html
+from dashboards.pages import dress
 from dashboards.ranking.data import format_feature
 from dashboards.ranking.main import weight_text
 
@@ -174,8 +174,8 @@ def build_document(
             if asked
             else EstablishmentView(problem="No establishment given.")
         )
-    doc.title = "Canvass · establishment"
-    parts: dict[str, Any] = {"nav": Div(text=nav_html("/establishment"))}
+    dress(doc, "/establishment", "Canvass · establishment")
+    parts: dict[str, Any] = {}
     back = "Open one from the <a href='/ranking'>ranking</a> (select a row, then its page link)."
     if view.problem or view.establishment.empty:
         why = view.problem or f"No establishment {html.escape(asked)} in the warehouse."

@@ -20,7 +20,7 @@ from bokeh.models import (
 from bokeh.plotting import figure
 
 from dashboards.model.data import CUT, FAIR_BAND, FAIRNESS_METRIC, ModelView, read
-from dashboards.pages import nav_html
+from dashboards.pages import dress
 
 NOTE = "color:#4a5568;font-size:14px;max-width:900px"
 PERCENT = CUT.replace("_pct", "%")
@@ -210,9 +210,8 @@ def fairness_note(fairness: pd.DataFrame) -> str:
 
 def build_document(doc: Document, view: ModelView | None = None) -> None:
     view = view or read()
-    doc.title = "Canvass — model"
+    dress(doc, "/model", "Canvass · model")
     parts = [
-        Div(text=nav_html("/model")),
         Div(text="<h1>Canvass — which model ranks, and is it fair?</h1>"),
     ]
     if view.problem:

@@ -19,7 +19,7 @@ from bokeh.models import (
 from bokeh.plotting import figure
 
 from dashboards.monitoring.data import CUT, MonitoringView, read
-from dashboards.pages import nav_html
+from dashboards.pages import dress
 
 NOTE = "color:#4a5568;font-size:14px;max-width:900px"
 
@@ -215,9 +215,8 @@ def freshness_note(runs: pd.DataFrame) -> str:
 
 def build_document(doc: Document, view: MonitoringView | None = None) -> None:
     view = view or read()
-    doc.title = "Canvass — monitoring"
+    dress(doc, "/monitoring", "Canvass · monitoring")
     parts = [
-        Div(text=nav_html("/monitoring")),
         Div(text="<h1>Canvass — is the product healthy?</h1>"),
     ]
     if view.problem:

@@ -35,7 +35,7 @@ from bokeh.palettes import YlOrRd9
 from bokeh.plotting import figure
 from bokeh.transform import linear_cmap
 
-from dashboards.pages import establishment_link, nav_html
+from dashboards.pages import dress, establishment_link
 from dashboards.ranking.data import (
     ALL,
     Filters,
@@ -522,8 +522,7 @@ def build_document(doc: Document, store: RankingStore | None = None) -> dict[str
         sizing_mode="stretch_width",
     )
     doc.add_root(layout)
-    doc.title = "Canvass · who to inspect first"
-    doc.template_variables["nav"] = nav_html("/ranking")
+    dress(doc, "/ranking", "Canvass · who to inspect first")
     return {
         "source": source,
         "table": table,
