@@ -5,6 +5,7 @@ measured in the same run), then the weekly cycle (`week`) as of seven days later
 week. Each flow's time comes from `meta.flow_runs`, so the output says where the week's time goes.
 
     .venv/bin/python -m bench.weekly [--source FILE] [--as-of 2014-06-02] [--quick]
+    .venv/bin/python -m bench.weekly --establishments 15000    # the demo at 10x
 
 Results are printed and kept in bench/results/weekly.json, one entry per source and profile.
 """
@@ -31,6 +32,12 @@ def main() -> None:
         help="the full run's end (default: 2019-12-02 on the demo, 2014-06-02 on a file)",
     )
     parser.add_argument("--quick", action="store_true", help="the experiment's quick profile")
+    parser.add_argument(
+        "--establishments",
+        type=int,
+        default=DEMO_ESTABLISHMENTS,
+        help=f"the demo's size (default {DEMO_ESTABLISHMENTS}; 10x: {10 * DEMO_ESTABLISHMENTS})",
+    )
     args = parser.parse_args()
     as_of = date.fromisoformat(args.as_of or ("2014-06-02" if args.source else "2019-12-02"))
     week_end = as_of + timedelta(days=7)
@@ -38,26 +45,38 @@ def main() -> None:
     from prefect.testing.utilities import prefect_test_harness
 
     with bench_files("canvass-bench-weekly-") as tmp:
-        source = export_source(args.source, tmp)
+        source = export_source(args.source, tmp, args.establishments)
         with bench_database() as url, prefect_test_harness(server_startup_timeout=180):
             from flows.cycle import week
             from flows.pipeline import pipeline
 
             full_started = datetime.now(UTC)
             started = time.monotonic()
-            pipeline(source=source, until=as_of, quick=args.quick, monitor_on_data_clock=True)
+            pipeline(
+                source=source,
+                until=as_of,
+                quick=args.quick,
+                monitor_on_data_clock=True,
+                demo_establishments=args.establishments,
+            )
             full_wall = time.monotonic() - started
             full = flow_seconds(url, full_started)
 
             week_started = datetime.now(UTC)
             started = time.monotonic()
-            result = week(as_of=week_end, source=source, since=as_of, quick=args.quick)
+            result = week(
+                as_of=week_end,
+                source=source,
+                since=as_of,
+                quick=args.quick,
+                demo_establishments=args.establishments,
+            )
             week_wall = time.monotonic() - started
             weekly = flow_seconds(url, week_started)
     ratio = weekly["week"] / full["pipeline"]
     figures = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
-        "source": args.source or f"demo ({DEMO_ESTABLISHMENTS} establishments)",
+        "source": args.source or f"demo ({args.establishments} establishments)",
         "quick": args.quick,
         "full_until": as_of.isoformat(),
         "full_seconds": full["pipeline"],
