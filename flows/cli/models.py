@@ -58,7 +58,11 @@ def models(
         note("No models yet: run [bold]canvass run[/] first.", fmt)
         raise typer.Exit(1)
     tables = [
-        leaderboard_table(leaderboard_rows(frame), "Leaderboard (averaged over the test windows)")
+        leaderboard_table(
+            leaderboard_rows(frame),
+            "Leaderboard (averaged over the test windows)",
+            whole=fmt is not Format.table,
+        )
     ]
     if replayed is not None and not replayed.empty:
         tables.append(audition_table(replayed))

@@ -107,8 +107,9 @@ _LEADERBOARD_COLUMNS = {
 }
 
 
-def leaderboard_table(rows: list[dict[str, Any]], title: str) -> Table:
-    """Model groups and baselines, one row each, with whichever metric columns the rows carry."""
+def leaderboard_table(rows: list[dict[str, Any]], title: str, whole: bool = False) -> Table:
+    """Model groups and baselines, one row each, with whichever metric columns the rows carry;
+    for people the rules that chose a group are shortened, `whole` (for programs) lists them."""
     shown = [c for c in _LEADERBOARD_COLUMNS if any(r.get(c) is not None for r in rows)]
     table = Table(title=title)
     table.add_column("model")
@@ -119,6 +120,9 @@ def leaderboard_table(rows: list[dict[str, Any]], title: str) -> Table:
         cells = []
         for column in shown:
             value = r.get(column)
+            if column == "selected_by" and value and not whole:
+                rules = str(value).split(", ")  # one name, or the first and how many more
+                value = rules[0] if len(rules) == 1 else f"{rules[0]} +{len(rules) - 1} more"
             if isinstance(value, float):
                 cells.append("—" if value != value else f"{value:.3f}")  # NaN has no value
             else:

@@ -127,3 +127,13 @@ def test_csv_and_json_hold_the_cells_as_plain_text(capsys: pytest.CaptureFixture
     sections = capsys.readouterr().out.split("\n\n")
     assert sections[0].startswith("# Models\nmodel,prec@10%,rows\n")
     assert sections[1] == "# Moves\nalias\nchampion\n"
+
+
+def test_the_leaderboard_shortens_the_rules_for_people_not_for_programs() -> None:
+    from flows.cli.output import leaderboard_table, table_records
+
+    rows = [
+        {"kind": "model", "model_group_id": "g1", "algorithm": "Forest", "selected_by": "a, b, c"}
+    ]
+    assert table_records(leaderboard_table(rows, "t"))[0]["selected by"] == "a +2 more"
+    assert table_records(leaderboard_table(rows, "t", whole=True))[0]["selected by"] == "a, b, c"
