@@ -162,7 +162,9 @@ def propose(
             return Proposal(model_id, version["version"], True, model_id)
         if promotion == AUTO or current is None:
             why = "promoted at once (promotion: auto)" if current else "the first model"
-            _deploy(conn, version, SELECTION, "promote", f"{rule}: {why}")
+            # deployed by this selection, whichever experiment first registered the version
+            chosen = {**version, "experiment_hash": experiment_hash, "rule": rule}
+            _deploy(conn, chosen, SELECTION, "promote", f"{rule}: {why}")
             return Proposal(model_id, version["version"], True, model_id)
         conn.execute("update ml.models set is_deployable = true where model_id = %s", [model_id])
         if challenger(conn) != model_id:

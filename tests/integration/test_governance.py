@@ -122,3 +122,24 @@ def test_rollback_walks_back_one_champion_at_a_time(conn: psycopg.Connection) ->
     # promoting again after a rollback pushes, so the next rollback returns to model-a
     governance.promote(conn, "model-c", "someone", "fixed")
     assert governance.rollback(conn, "someone", "not fixed")[1] == "model-a"
+
+
+def test_a_version_proposed_again_by_a_later_experiment_is_deployed_under_it(
+    conn: psycopg.Connection,
+) -> None:
+    _propose(conn, "model-a", governance.AUTO)
+    _propose(conn, "model-b", governance.AUTO)
+    # a later experiment (another capacity, say) selects model-a again: the same rows and group
+    conn.execute("insert into ml.experiments (experiment_hash, config) values ('exp-2', '{}')")
+    governance.propose(
+        conn, "model-a", "exp-2", "group", "lowest_variance", "again", {}, governance.AUTO
+    )
+    deployed = conn.execute(
+        "select model_id, experiment_hash, rule from ml.deployments "
+        "order by deployed_at desc, deployment_id desc limit 1"
+    ).fetchone()
+    assert deployed == ("model-a", "exp-2", "lowest_variance")  # not the version's first, exp
+    version = conn.execute(
+        "select version, experiment_hash from ml.model_versions where model_id = 'model-a'"
+    ).fetchone()
+    assert version == (1, "exp")  # the version itself keeps where it was first registered

@@ -49,13 +49,50 @@ baselines as (
     from {{ ref('stg_ml__baseline_evaluations') }}
 ),
 
+-- The cuts each experiment evaluated (its baselines carry exactly its top-k and capacity
+-- parameters): a reused model keeps the evaluations of earlier experiments at other cuts (another
+-- daily capacity), which are not this experiment's.
+experiment_cuts as (
+    select distinct
+        experiment_hash,
+        parameter
+    from baselines
+),
+
+baselined_experiments as (
+    select distinct experiment_hash
+    from baselines
+),
+
 latest_deployment as (
     select
+        model_id,
         experiment_hash,
         model_group_id
     from {{ ref('stg_ml__deployments') }}
     order by deployed_at desc, deployment_id desc
     limit 1
+),
+
+-- The experiment that chose the champion most recently: a new experiment that selects the same
+-- model again (same group, same rows) records no new deployment, yet its cuts are the current ones.
+latest_selection as (
+    select selections.experiment_hash
+    from {{ ref('stg_ml__selections') }} as selections
+    inner join latest_deployment
+        on selections.deployed_model_id = latest_deployment.model_id
+    order by selections.selected_at desc, selections.selection_id desc
+    limit 1
+),
+
+latest_experiment as (
+    select
+        coalesce(latest_selection.experiment_hash, latest_deployment.experiment_hash)
+            as experiment_hash,
+        latest_deployment.model_group_id
+    from latest_deployment
+    left join latest_selection
+        on true
 ),
 
 candidates as (
@@ -77,6 +114,16 @@ candidates as (
         on evaluations.model_id = models.model_id
     inner join model_groups
         on models.model_group_id = model_groups.model_group_id
+    left join experiment_cuts
+        on
+            experiment_models.experiment_hash = experiment_cuts.experiment_hash
+            and evaluations.parameter = experiment_cuts.parameter
+    left join baselined_experiments
+        on experiment_models.experiment_hash = baselined_experiments.experiment_hash
+    where
+        coalesce(evaluations.parameter, '') = ''
+        or experiment_cuts.parameter is not null
+        or baselined_experiments.experiment_hash is null
 
     union all
 
@@ -106,12 +153,12 @@ final as (
         candidates.metric,
         candidates.parameter,
         candidates.metric_value,
-        coalesce(candidates.experiment_hash = latest_deployment.experiment_hash, false)
+        coalesce(candidates.experiment_hash = latest_experiment.experiment_hash, false)
             as is_latest_experiment,
-        coalesce(candidates.candidate_id = latest_deployment.model_group_id, false)
+        coalesce(candidates.candidate_id = latest_experiment.model_group_id, false)
             as is_deployed_group
     from candidates
-    left join latest_deployment
+    left join latest_experiment
         on true
 )
 
