@@ -112,7 +112,10 @@ def leaderboard_table(rows: list[dict[str, Any]], title: str, whole: bool = Fals
     for people the rules that chose a group are shortened, `whole` (for programs) lists them."""
     shown = [c for c in _LEADERBOARD_COLUMNS if any(r.get(c) is not None for r in rows)]
     table = Table(title=title)
-    table.add_column("model")
+    # one line a model for people (the class and the first parameters; `group` tells them apart)
+    table.add_column(
+        "model", no_wrap=not whole, overflow="ellipsis", max_width=None if whole else 44
+    )
     table.add_column("group")
     for column in shown:
         table.add_column(_LEADERBOARD_COLUMNS[column], justify="right")
