@@ -55,6 +55,11 @@ def test_the_ranked_table_shows_the_top_establishment(dashboard_url: str, tmp_pa
             page.locator("select").first.select_option("All")
             expect(rows).to_have_count(5)
             expect(page.get_by_text("1 of them have no coordinates")).to_be_visible()
+            # the basemap reached the browser with the page: an outline for each located zip
+            areas = page.evaluate(
+                "Bokeh.documents[0].get_model_by_name('zip_areas').data.zip.length"
+            )
+            assert areas == 3
 
             search = page.get_by_placeholder("name, address or license")
             search.fill("taqueria")  # filters as the user types
