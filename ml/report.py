@@ -4,7 +4,8 @@
 over the test windows (plus the parity share of the selection's fairness metric, computed as
 selection computes it, and which selection rules chose the group);
 `write_html(conn, path)` draws precision@k over time, days earlier, and the FNR/FOR disparities of
-the deployed group's latest window next to that table.
+the deployed group's test windows pooled, and the audition (each selection rule's regret), next to
+that table.
 """
 
 from __future__ import annotations
@@ -223,15 +224,21 @@ def pooled_audit(conn: psycopg.Connection, experiment_hash: str) -> pd.DataFrame
     attributes = sql.SQL(", ").join(sql.Identifier("features", a) for a in bias_config.attributes)
     query = sql.SQL(
         """
+        with chosen as (  -- the group the experiment's latest selection deployed
+            select s.experiment_hash, s.model_group_id
+            from ml.selections as s
+            where s.experiment_hash = %s and s.deployed_model_id is not null
+            order by s.selected_at desc, s.selection_id desc
+            limit 1
+        )
         select m.test_start, p.inspection_id, p.label, p.rank_abs, {attributes}
-        from ml.selections as s
+        from chosen
         inner join ml.experiment_models as em
-            on em.experiment_hash = s.experiment_hash and em.role = 'cv'
+            on em.experiment_hash = chosen.experiment_hash and em.role = 'cv'
         inner join ml.models as m
-            on m.model_id = em.model_id and m.model_group_id = s.model_group_id
+            on m.model_id = em.model_id and m.model_group_id = chosen.model_group_id
         inner join ml.test_predictions as p on p.model_id = m.model_id
         inner join marts.ml_features as features on features.inspection_id = p.inspection_id
-        where s.experiment_hash = %s and s.deployed_model_id is not null
         """
     ).format(attributes=attributes)
     rows = read_frame(conn, query, [experiment_hash])
