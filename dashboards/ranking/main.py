@@ -216,6 +216,8 @@ const cell = (field, i) => {
   if (v === null || v === undefined || v === '—' || (typeof v === 'number' && isNaN(v))) return '';
   if (field === 'last_visit_date') v = new Date(v).toISOString().slice(0, 10);
   v = String(v);
+  // text a spreadsheet would run as a formula (a name starting with "="): kept as text
+  if (/^[=+\\-@\\t\\r]/.test(v) && isNaN(Number(v))) v = "'" + v;
   return /[",\\n]/.test(v) ? '"' + v.replace(/"/g, '""') + '"' : v;
 };
 const lines = [columns.map(c => c[1]).join(',')];

@@ -195,3 +195,43 @@ def test_on_a_narrow_screen_the_map_goes_below_the_table(dashboard_url: str) -> 
             assert table and city_map and city_map["y"] >= table["y"] + table["height"] - 1
         finally:
             browser.close()
+
+
+def test_the_csv_keeps_text_a_spreadsheet_would_run_as_a_formula(tmp_path: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    from dashboards.ranking.main import DOWNLOAD_CSV_JS
+
+    require_browser()
+    data = {
+        "rank": [1, 2],
+        "name": ['=HYPERLINK("x")', 'JOE\'S, "THE" GRILL'],
+        "longitude": [-87.6, float("nan")],
+        "last_visit_date": [1704067200000, None],
+    }
+    columns = [["rank", "rank"], ["name", "name"], ["longitude", "longitude"],
+               ["last_visit_date", "last_visit_date"]]  # fmt: skip
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            page.set_content("<html><body></body></html>")
+            with page.expect_download() as download:
+                page.evaluate(
+                    "([code, data, columns]) => new Function('source', 'columns', 'filename', code)"
+                    "({data: Object.fromEntries(Object.entries(data).map(([k, v]) => "
+                    "[k, v.map(x => x === null ? NaN : x)]))}, columns, 'list.csv')",
+                    [
+                        DOWNLOAD_CSV_JS,
+                        {k: [None if v != v else v for v in vs] for k, vs in data.items()},
+                        columns,
+                    ],
+                )
+            lines = Path(download.value.path()).read_text().splitlines()
+        finally:
+            browser.close()
+    assert lines == [
+        "rank,name,longitude,last_visit_date",
+        '1,"\'=HYPERLINK(""x"")",-87.6,2024-01-01',  # kept as text; the number stays a number
+        '2,"JOE\'S, ""THE"" GRILL",,',  # quoted where it holds a comma or a quote; NaN is empty
+    ]
