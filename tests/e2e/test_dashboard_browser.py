@@ -14,7 +14,14 @@ from pathlib import Path
 
 import pytest
 from support.delivery_seed import create_delivery_database, drop_delivery_database
-from support.served import CHROMIUM, CHROMIUM_ARGS, free_port, require_browser, serving
+from support.served import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    chromium_page,
+    free_port,
+    require_browser,
+    serving,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -149,57 +156,45 @@ def test_the_model_page_shows_the_leaderboard_windows_and_fairness(
 
 
 def test_an_establishment_page_opens_from_the_ranking(dashboard_url: str, tmp_path: Path) -> None:
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1300, "height": 1400})
-            page.goto(dashboard_url)
-            rows = page.locator(".slick-row")
-            expect(rows.first).to_contain_text("ALPHA GRILL", timeout=30_000)
-            rows.first.locator(".slick-cell").nth(1).click()
-            page.get_by_role("link", name="its inspections and past scores").click()
-            expect(page.get_by_role("heading", name="ALPHA GRILL")).to_be_visible(timeout=30_000)
-            assert "/establishment?id=1001" in page.url
-            expect(page.get_by_text("Ranked #1 as of 2024-03-01")).to_be_visible()
-            expect(page.get_by_role("heading", name="Inspections (4)")).to_be_visible()
-            inspections = page.locator(".slick-row")
-            expect(inspections).to_have_count(4)
-            expect(inspections.first).to_contain_text("2023-06-01")
-            expect(page.get_by_text("↑ higher values, higher scores").first).to_be_visible()
-            expect(page.locator("canvas").first).to_be_visible()  # the score over past runs
-            screenshot = tmp_path / "establishment.png"
-            page.screenshot(path=str(screenshot), full_page=True)
-            page.goto(dashboard_url.replace("/ranking", "/establishment?license=424242"))
-            expect(page.get_by_text("No establishment 424242 in the warehouse.")).to_be_visible(
-                timeout=30_000
-            )
-        finally:
-            browser.close()
+    with chromium_page(1300, 1400) as page:
+        page.goto(dashboard_url)
+        rows = page.locator(".slick-row")
+        expect(rows.first).to_contain_text("ALPHA GRILL", timeout=30_000)
+        rows.first.locator(".slick-cell").nth(1).click()
+        page.get_by_role("link", name="its inspections and past scores").click()
+        expect(page.get_by_role("heading", name="ALPHA GRILL")).to_be_visible(timeout=30_000)
+        assert "/establishment?id=1001" in page.url
+        expect(page.get_by_text("Ranked #1 as of 2024-03-01")).to_be_visible()
+        expect(page.get_by_role("heading", name="Inspections (4)")).to_be_visible()
+        inspections = page.locator(".slick-row")
+        expect(inspections).to_have_count(4)
+        expect(inspections.first).to_contain_text("2023-06-01")
+        expect(page.get_by_text("↑ higher values, higher scores").first).to_be_visible()
+        expect(page.locator("canvas").first).to_be_visible()  # the score over past runs
+        screenshot = tmp_path / "establishment.png"
+        page.screenshot(path=str(screenshot), full_page=True)
+        page.goto(dashboard_url.replace("/ranking", "/establishment?license=424242"))
+        expect(page.get_by_text("No establishment 424242 in the warehouse.")).to_be_visible(
+            timeout=30_000
+        )
     assert screenshot.stat().st_size > 10_000
 
 
 def test_on_a_narrow_screen_the_map_goes_below_the_table(dashboard_url: str) -> None:
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 800, "height": 900})
-            page.goto(dashboard_url)
-            expect(page.locator(".slick-row").first).to_contain_text("ALPHA GRILL", timeout=30_000)
-            assert page.evaluate("document.documentElement.scrollWidth") <= 800  # nothing runs off
-            table = page.locator(".bk-DataTable").first.bounding_box()
-            city_map = page.locator(".bk-Figure").first.bounding_box()
-            assert table and city_map and city_map["y"] >= table["y"] + table["height"] - 1
-        finally:
-            browser.close()
+    with chromium_page(800, 900) as page:
+        page.goto(dashboard_url)
+        expect(page.locator(".slick-row").first).to_contain_text("ALPHA GRILL", timeout=30_000)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 800  # nothing runs off
+        table = page.locator(".bk-DataTable").first.bounding_box()
+        city_map = page.locator(".bk-Figure").first.bounding_box()
+        assert table and city_map and city_map["y"] >= table["y"] + table["height"] - 1
 
 
 def test_the_csv_keeps_text_a_spreadsheet_would_run_as_a_formula(tmp_path: Path) -> None:
-    from playwright.sync_api import sync_playwright
-
     from dashboards.ranking.main import DOWNLOAD_CSV_JS
 
     require_browser()
@@ -211,25 +206,20 @@ def test_the_csv_keeps_text_a_spreadsheet_would_run_as_a_formula(tmp_path: Path)
     }
     columns = [["rank", "rank"], ["name", "name"], ["longitude", "longitude"],
                ["last_visit_date", "last_visit_date"]]  # fmt: skip
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page()
-            page.set_content("<html><body></body></html>")
-            with page.expect_download() as download:
-                page.evaluate(
-                    "([code, data, columns]) => new Function('source', 'columns', 'filename', code)"
-                    "({data: Object.fromEntries(Object.entries(data).map(([k, v]) => "
-                    "[k, v.map(x => x === null ? NaN : x)]))}, columns, 'list.csv')",
-                    [
-                        DOWNLOAD_CSV_JS,
-                        {k: [None if v != v else v for v in vs] for k, vs in data.items()},
-                        columns,
-                    ],
-                )
-            lines = Path(download.value.path()).read_text().splitlines()
-        finally:
-            browser.close()
+    with chromium_page(1400, 900) as page:
+        page.set_content("<html><body></body></html>")
+        with page.expect_download() as download:
+            page.evaluate(
+                "([code, data, columns]) => new Function('source', 'columns', 'filename', code)"
+                "({data: Object.fromEntries(Object.entries(data).map(([k, v]) => "
+                "[k, v.map(x => x === null ? NaN : x)]))}, columns, 'list.csv')",
+                [
+                    DOWNLOAD_CSV_JS,
+                    {k: [None if v != v else v for v in vs] for k, vs in data.items()},
+                    columns,
+                ],
+            )
+        lines = Path(download.value.path()).read_text().splitlines()
     assert lines == [
         "rank,name,longitude,last_visit_date",
         '1,"\'=HYPERLINK(""x"")",-87.6,2024-01-01',  # kept as text; the number stays a number
