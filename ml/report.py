@@ -250,14 +250,17 @@ def pooled_audit(conn: psycopg.Connection, experiment_hash: str) -> pd.DataFrame
     return bias.audit(rows, bias_config, flagged_column="flagged")
 
 
-def audition(conn: psycopg.Connection, experiment_hash: str) -> pd.DataFrame:
+def audition(
+    conn: psycopg.Connection, experiment_hash: str, frame: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """Every audition rule (the configured ones and the others) replayed over the experiment's
     windows with its selection metric and fairness constraint: per rule, the windows replayed,
-    mean and worst regret and how often it chose the window's best (`ml.selection.regret`)."""
+    mean and worst regret and how often it chose the window's best (`ml.selection.regret`).
+    `frame`: the experiment's `window_metrics`, when the caller has read them already."""
     config = _experiment_config(conn, experiment_hash)
     sel = dataclasses.replace(selection_config(config), rules=ALLOWED_RULES)
     metric = f"{sel.metric}{sel.parameter}"
-    frame = window_metrics(conn, experiment_hash)
+    frame = window_metrics(conn, experiment_hash) if frame is None else frame
     evaluations = frame[(frame["kind"] == "model") & (frame["metric"] == metric)]
     if evaluations.empty:
         return regret_summary(pd.DataFrame())
@@ -526,7 +529,7 @@ def write_html(
                 stylesheets=[InlineStyleSheet(css=LEADERBOARD_CSS)],
             ),
             Div(
-                text=audition_html(audition(conn, experiment_hash), metric),
+                text=audition_html(audition(conn, experiment_hash, frame), metric),
                 width=1100,
                 stylesheets=[InlineStyleSheet(css=LEADERBOARD_CSS)],
             ),

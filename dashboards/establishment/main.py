@@ -17,7 +17,7 @@ from bokeh.plotting import figure
 
 from dashboards.establishment.data import EstablishmentView, direction, read
 from dashboards.pages import dress
-from dashboards.ranking.data import format_feature
+from dashboards.ranking.data import display_text, format_feature
 from dashboards.ranking.main import weight_text
 
 NOTE = "color:#4a5568;font-size:14px;max-width:900px"
@@ -39,17 +39,13 @@ def requested(doc: Document) -> tuple[str | None, int | None]:
     return first("id"), int(license_text) if license_text and license_text.isdigit() else None
 
 
-def _text(value: Any) -> str:
-    return "—" if value is None or pd.isna(value) or str(value).strip() == "" else str(value)
-
-
 def identity_html(who: dict[str, Any]) -> str:
     license_number = who["license_number"]
     head = (
-        f"<h1 style='margin:0 0 4px'>{html.escape(_text(who['establishment_name']))}</h1>"
-        f"<div>{html.escape(_text(who['address']))} {html.escape(_text(who['zip']))} · "
-        f"{html.escape(_text(who['facility_type']))} ({html.escape(_text(who['facility_group']))})"
-        f" · risk {html.escape(_text(who['risk_level']))} · license "
+        f"<h1 style='margin:0 0 4px'>{html.escape(display_text(who['establishment_name']))}</h1>"
+        f"<div>{html.escape(display_text(who['address']))} {html.escape(display_text(who['zip']))} · "
+        f"{html.escape(display_text(who['facility_type']))} ({html.escape(display_text(who['facility_group']))})"
+        f" · risk {html.escape(display_text(who['risk_level']))} · license "
         f"{'—' if pd.isna(license_number) else int(license_number)}</div>"
     )
     if pd.isna(who["score_rank"]):
@@ -134,11 +130,11 @@ def score_chart(history: pd.DataFrame) -> Any:
 def inspections_table(inspections: pd.DataFrame) -> DataTable:
     frame = inspections.copy()
     frame["inspection_date"] = pd.to_datetime(frame["inspection_date"])
-    frame["result"] = [_text(v).replace("_", " ") for v in frame["result"]]
-    frame["inspection_type"] = [_text(v).replace("_", " ") for v in frame["inspection_type"]]
+    frame["result"] = [display_text(v).replace("_", " ") for v in frame["result"]]
+    frame["inspection_type"] = [display_text(v).replace("_", " ") for v in frame["inspection_type"]]
     counts = ["violation_count", "critical_violation_count", "serious_violation_count"]
     for name in counts:
-        frame[name] = [_text(v if pd.isna(v) else int(v)) for v in frame[name]]
+        frame[name] = [display_text(v if pd.isna(v) else int(v)) for v in frame[name]]
     return DataTable(
         source=ColumnDataSource(frame),
         name="inspections",
@@ -183,7 +179,7 @@ def build_document(
         doc.add_root(column(*parts.values()))
         return parts
     who = view.establishment.iloc[0].to_dict()
-    doc.title = f"Canvass · {_text(who['establishment_name'])}"
+    doc.title = f"Canvass · {display_text(who['establishment_name'])}"
     parts["header"] = Div(text=f"<div style='{BOX}'>{identity_html(who)}</div>", name="header")
     parts["history_title"] = Div(
         text="<h2>Score over past runs</h2>"

@@ -151,7 +151,7 @@ def filter_ranking(frame: pd.DataFrame, filters: Filters) -> pd.DataFrame:
     return view.reset_index(drop=True)
 
 
-EARTH_RADIUS_KM = 6371.0
+EARTH_RADIUS_KM = 6371.0088  # the mean radius the SQL distances use (macros/nearby_events.sql)
 
 
 def _km(a: tuple[float, float], b: tuple[float, float]) -> float:
@@ -290,6 +290,11 @@ def choices(frame: pd.DataFrame, column: str) -> list[str]:
     """`ALL` then the column's distinct non-empty values, sorted: a Select's options."""
     values = sorted({str(v) for v in frame[column].dropna() if str(v).strip()})
     return [ALL, *values]
+
+
+def display_text(value: Any) -> str:
+    """A value as a cell shows it: "—" when missing or blank."""
+    return "—" if value is None or pd.isna(value) or str(value).strip() == "" else str(value)
 
 
 def format_feature(unit: str | None, value: Any) -> str:

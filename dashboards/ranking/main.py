@@ -43,6 +43,7 @@ from dashboards.ranking.data import (
     ScoringRun,
     Snapshot,
     choices,
+    display_text,
     filter_ranking,
     plan_route,
     zip_areas,
@@ -79,7 +80,7 @@ def source_data(view: pd.DataFrame) -> dict[str, list[Any]]:
     """The ranking rows as ColumnDataSource columns: text for display, NaN for missing numbers."""
 
     def text(series: pd.Series) -> list[str]:
-        return ["—" if pd.isna(v) or str(v).strip() == "" else str(v) for v in series]
+        return [display_text(v) for v in series]
 
     def number(series: pd.Series) -> list[float]:
         return [float("nan") if pd.isna(v) else float(v) for v in series]
@@ -258,8 +259,8 @@ def route_html(route: pd.DataFrame, as_of: str) -> str:
     rows = "".join(
         "<tr>"
         f"<td>{r.stop}</td>"
-        f"<td><b>{html.escape(_text(r.name))}</b><br>{html.escape(_text(r.facility_group).replace('_', ' '))}</td>"
-        f"<td>{html.escape(_text(r.address))}<br>{html.escape(_text(r.zip))}</td>"
+        f"<td><b>{html.escape(display_text(r.name))}</b><br>{html.escape(display_text(r.facility_group).replace('_', ' '))}</td>"
+        f"<td>{html.escape(display_text(r.address))}<br>{html.escape(display_text(r.zip))}</td>"
         f"<td>{'' if pd.isna(r.license_number) else int(r.license_number)}</td>"
         f"<td>#{r.rank} · {r.score:.0%}</td>"
         f"<td>{'start' if r.stop == 1 and starts else _leg(r.leg_km)}</td>"
@@ -282,10 +283,6 @@ def route_html(route: pd.DataFrame, as_of: str) -> str:
         "<th>rank · score</th><th>leg</th><th>done</th></tr>"
         f"{rows}</table>"
     )
-
-
-def _text(value: Any) -> str:
-    return "—" if pd.isna(value) or str(value).strip() == "" else str(value)
 
 
 def _leg(km: float) -> str:

@@ -7,9 +7,9 @@ import math
 import pandas as pd
 import pytest
 
-from dashboards.ranking.data import plan_route
+from dashboards.ranking.data import EARTH_RADIUS_KM, plan_route
 
-ONE_DEGREE_KM = 2 * math.pi * 6371.0 / 360  # a degree of latitude on the sphere
+ONE_DEGREE_KM = 2 * math.pi * EARTH_RADIUS_KM / 360  # a degree of latitude on the sphere
 
 
 def _view(points: list[tuple[str, float | None, float | None]]) -> pd.DataFrame:
