@@ -10,7 +10,7 @@ raw_rows as (
     select
         inspection_id,
         case
-            when license_number > 0 then cast(license_number as text)
+            when license_number > 0 then cast(license_number as {{ dbt.type_string() }})
             when nullif(trim(dba_name), '') is not null or nullif(trim(address), '') is not null
                 then lower(coalesce(trim(dba_name), '')) || '|' || lower(coalesce(trim(address), ''))
         end as establishment_key,

@@ -14,12 +14,12 @@ catalogue as (
 mart_columns as (
     select
         column_name as feature,
-        case when data_type = 'text' then 'categorical' else 'numeric' end as kind
-    from information_schema.columns
-    where
-        table_schema = '{{ ref("ml_features").schema }}'
-        and table_name = '{{ ref("ml_features").identifier }}'
-        and column_name not in ('inspection_id', 'establishment_id', 'license_number', 'inspection_date')
+        case when is_text then 'categorical' else 'numeric' end as kind
+    from (
+        {{ canvass.relation_columns(
+            ref('ml_features'), ['inspection_id', 'establishment_id', 'license_number', 'inspection_date']
+        ) }}
+    ) as relation_columns
 )
 
 select

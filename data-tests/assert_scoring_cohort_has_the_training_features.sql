@@ -3,27 +3,13 @@
 with
 
 training as (
-    select
-        column_name,
-        data_type,
-        ordinal_position - 4 as feature_position
-    from information_schema.columns
-    where
-        table_schema = '{{ ref("ml_features").schema }}'
-        and table_name = '{{ ref("ml_features").identifier }}'
-        and column_name not in ('inspection_id', 'establishment_id', 'license_number', 'inspection_date')
+    {{ canvass.relation_columns(
+        ref('ml_features'), ['inspection_id', 'establishment_id', 'license_number', 'inspection_date']
+    ) }}
 ),
 
 scoring as (
-    select
-        column_name,
-        data_type,
-        ordinal_position - 3 as feature_position
-    from information_schema.columns
-    where
-        table_schema = '{{ ref("ml_scoring_cohort").schema }}'
-        and table_name = '{{ ref("ml_scoring_cohort").identifier }}'
-        and column_name not in ('establishment_id', 'license_number', 'as_of_date')
+    {{ canvass.relation_columns(ref('ml_scoring_cohort'), ['establishment_id', 'license_number', 'as_of_date']) }}
 )
 
 select
@@ -37,4 +23,4 @@ where
     training.column_name is null
     or scoring.column_name is null
     or training.data_type != scoring.data_type
-    or training.feature_position != scoring.feature_position
+    or training.position != scoring.position

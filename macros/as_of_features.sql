@@ -7,7 +7,7 @@
         row_key, establishment_id, event_date (date), event_order (bigint),
         is_event, is_point, has_outcome, is_failed, result,
         critical_violation_count, serious_violation_count
-    Every window ends one day before the row's date (`range ... interval '1 day' preceding`), so a
+    Every window ends one day before the row's date (macro days_before_range), so a
     point sees only inspections on strictly earlier dates: same-day inspections never see each other.
     Returns one row per timeline row: row_key plus the establishment's history features. Every
     window is partitioned by establishment, so an establishment's features depend on its own
@@ -16,10 +16,6 @@
     `carry` are passed through unchanged.
 -#}
 {% macro as_of_features(timeline, carry=[]) -%}
-    {{ return(adapter.dispatch('as_of_features', 'canvass')(timeline, carry)) }}
-{%- endmacro %}
-
-{% macro postgres__as_of_features(timeline, carry=[]) -%}
     select
         row_key,
         {%- for column in carry %}
@@ -42,7 +38,8 @@
             max(
                 case
                     when is_event
-                        then to_char(event_date, 'YYYYMMDD') || lpad(cast(event_order as text), 20, '0') || result
+                        then {{ canvass.date_key('event_date') }}
+                            || lpad(cast(event_order as {{ dbt.type_string() }}), 20, '0') || result
                 end
             ) over establishment_before,
             29
@@ -55,21 +52,14 @@
     from {{ timeline }}
     window
         establishment_before as (
-            partition by establishment_id order by event_date
-            range between unbounded preceding and interval '1 day' preceding
+            partition by establishment_id order by {{ canvass.days_before_range('event_date') }}
         ),
         establishment_1y as (
-            partition by establishment_id order by event_date
-            range between interval '365 days' preceding and interval '1 day' preceding
+            partition by establishment_id order by {{ canvass.days_before_range('event_date', 365) }}
         ),
         establishment_3y as (
-            partition by establishment_id order by event_date
-            range between interval '1095 days' preceding and interval '1 day' preceding
+            partition by establishment_id order by {{ canvass.days_before_range('event_date', 1095) }}
         )
-{%- endmacro %}
-
-{% macro default__as_of_features(timeline, carry=[]) -%}
-    {{ canvass.no_engine_variant('as_of_features') }}
 {%- endmacro %}
 
 {#-
@@ -110,10 +100,6 @@
     fails_30d, outcomes_30d.
 -#}
 {% macro area_fail_rates(daily) -%}
-    {{ return(adapter.dispatch('area_fail_rates', 'canvass')(daily)) }}
-{%- endmacro %}
-
-{% macro postgres__area_fail_rates(daily) -%}
     select
         area_type,
         area_id,
@@ -127,21 +113,14 @@
     from {{ daily }}
     window
         area_1y as (
-            partition by area_type, area_id order by outcome_date
-            range between interval '365 days' preceding and interval '1 day' preceding
+            partition by area_type, area_id order by {{ canvass.days_before_range('outcome_date', 365) }}
         ),
         area_90d as (
-            partition by area_type, area_id order by outcome_date
-            range between interval '90 days' preceding and interval '1 day' preceding
+            partition by area_type, area_id order by {{ canvass.days_before_range('outcome_date', 90) }}
         ),
         area_30d as (
-            partition by area_type, area_id order by outcome_date
-            range between interval '30 days' preceding and interval '1 day' preceding
+            partition by area_type, area_id order by {{ canvass.days_before_range('outcome_date', 30) }}
         )
-{%- endmacro %}
-
-{% macro default__area_fail_rates(daily) -%}
-    {{ canvass.no_engine_variant('area_fail_rates') }}
 {%- endmacro %}
 
 {#-
@@ -181,4 +160,44 @@
         {{ dbt.datediff(h ~ '.first_seen_date', as_of, 'day') }} as days_since_first_seen,
         cast(extract(month from {{ as_of }}) as integer) as inspection_month,
         {{ canvass.iso_weekday(as_of) }} as inspection_weekday
+{%- endmacro %}
+
+{#- A window's ordering and frame over the `days` days before the row's date (all earlier days
+    when `days` is none), ending the day before: `order by {{ canvass.days_before_range(...) }}`.
+    Postgres orders by the date with interval offsets; Spark by the day number (its interval
+    frames want a timestamp). -#}
+{% macro days_before_range(date_column, days=none) -%}
+    {{ return(adapter.dispatch('days_before_range', 'canvass')(date_column, days)) }}
+{%- endmacro %}
+
+{% macro postgres__days_before_range(date_column, days=none) -%}
+    {{ date_column }}
+    range between {{ 'unbounded' if days is none else "interval '" ~ days ~ " days'" }} preceding
+    and interval '1 day' preceding
+{%- endmacro %}
+
+{% macro spark__days_before_range(date_column, days=none) -%}
+    unix_date({{ date_column }})
+    range between {{ 'unbounded' if days is none else days }} preceding and 1 preceding
+{%- endmacro %}
+
+{% macro default__days_before_range(date_column, days=none) -%}
+    {{ canvass.no_engine_variant('days_before_range') }}
+{%- endmacro %}
+
+{#- A date as sortable text, YYYYMMDD. -#}
+{% macro date_key(date_expression) -%}
+    {{ return(adapter.dispatch('date_key', 'canvass')(date_expression)) }}
+{%- endmacro %}
+
+{% macro postgres__date_key(date_expression) -%}
+    to_char({{ date_expression }}, 'YYYYMMDD')
+{%- endmacro %}
+
+{% macro spark__date_key(date_expression) -%}
+    date_format({{ date_expression }}, 'yyyyMMdd')
+{%- endmacro %}
+
+{% macro default__date_key(date_expression) -%}
+    {{ canvass.no_engine_variant('date_key') }}
 {%- endmacro %}

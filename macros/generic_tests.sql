@@ -92,3 +92,42 @@
     where {{ column }}
     having count(*) > 1
 {% endtest %}
+
+{#- The columns of `relation` as rows (column_name, data_type, is_text, position: 1-based after
+    the `skip` columns are left out), from the adapter's own catalogue lookup: the same test SQL on
+    every engine, where information_schema is Postgres's. -#}
+{% macro relation_columns(relation, skip=[]) -%}
+    {%- set columns = adapter.get_columns_in_relation(relation) if execute else [] -%}
+    {%- set kept = columns | rejectattr('name', 'in', skip) | list -%}
+    {%- for column in kept %}
+    select
+        '{{ column.name }}' as column_name,
+        '{{ column.data_type }}' as data_type,
+        {{ 'true' if canvass.is_text_column(column) else 'false' }} as is_text,
+        {{ loop.index }} as position
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- else %}
+    select
+        cast(null as {{ dbt.type_string() }}) as column_name,
+        cast(null as {{ dbt.type_string() }}) as data_type,
+        false as is_text,
+        0 as position
+    where false
+    {%- endfor %}
+{%- endmacro %}
+
+{#- Is a column (from adapter.get_columns_in_relation) text? dbt's Column knows Postgres's names
+    (text, varchar, ...) but not Spark's `string`, which it calls not text. -#}
+{% macro is_text_column(column) -%}
+    {{ return(adapter.dispatch('is_text_column', 'canvass')(column)) }}
+{%- endmacro %}
+
+{% macro default__is_text_column(column) -%}
+    {{ return(column.is_string()) }}
+{%- endmacro %}
+
+{% macro spark__is_text_column(column) -%}
+    {{ return(column.dtype | lower in ['string', 'varchar', 'char']) }}
+{%- endmacro %}

@@ -141,6 +141,25 @@ scope_markers as (
     )
 {%- endmacro %}
 
+{#- The materialization of a replace_scope model: incremental where the engine can delete rows.
+    Spark's plain Parquet tables cannot (DELETE needs Delta or Iceberg, whose jars this machine
+    cannot fetch), so there the model is rebuilt whole: the same rows, at a full build's cost. -#}
+{% macro replace_scope_materialization() -%}
+    {{ return(adapter.dispatch('replace_scope_materialization', 'canvass')()) }}
+{%- endmacro %}
+
+{% macro postgres__replace_scope_materialization() -%}
+    {{ return('incremental') }}
+{%- endmacro %}
+
+{% macro spark__replace_scope_materialization() -%}
+    {{ return('table') }}
+{%- endmacro %}
+
+{% macro default__replace_scope_materialization() -%}
+    {{ canvass.no_engine_variant('replace_scope_materialization') }}
+{%- endmacro %}
+
 {#-
     Strategy `replace_scope` (config: incremental_strategy='replace_scope', unique_key=[...]).
     Deletes target rows matching any scope marker on any unique_key column, then inserts the

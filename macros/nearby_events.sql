@@ -22,10 +22,6 @@
     an equality join (on the cell and a period of days, macro nearby_period) that stays linear in
     points x events per cell and period.
 -#}
-{% macro nearby_event_counts(points, events) -%}
-    {{ return(adapter.dispatch('nearby_event_counts', 'canvass')(points, events)) }}
-{%- endmacro %}
-
 {% macro nearby_cell_degrees() -%}
     {{ return({'lat': 0.0091, 'lon': 0.0125}) }}
 {%- endmacro %}
@@ -39,7 +35,7 @@
 {%- endmacro %}
 
 {% macro nearby_period(date_expression) -%}
-    cast(floor(({{ date_expression }} - date '1970-01-01') / {{ canvass.nearby_period_days() }}.0) as integer)
+    cast(floor({{ canvass.days_between(date_expression, "date '1970-01-01'") }} / {{ canvass.nearby_period_days() }}.0) as integer)
 {%- endmacro %}
 
 {#- The grid cell of a coordinate (`axis` lat or lon): the same for points and events. -#}
@@ -47,7 +43,7 @@
     cast(floor({{ column }} / {{ canvass.nearby_cell_degrees()[axis] }}) as integer)
 {%- endmacro %}
 
-{% macro postgres__nearby_event_counts(points, events) -%}
+{% macro nearby_event_counts(points, events) -%}
     {%- set radii = var('nearby_radii_m') -%}
     {%- set windows = var('nearby_windows_days') -%}
     {%- set longest = windows | max -%}
@@ -107,7 +103,7 @@
         select
             neighbour_cells.point_key,
             located_events.event_kind,
-            neighbour_cells.as_of_date - located_events.event_date as days_before,
+            {{ canvass.days_between('neighbour_cells.as_of_date', 'located_events.event_date') }} as days_before,
             {{ canvass.great_circle_m(
                 'neighbour_cells.latitude', 'neighbour_cells.longitude',
                 'located_events.latitude', 'located_events.longitude'
@@ -183,10 +179,6 @@
         on burglary_coverage.event_kind = 'burglary'
 {%- endmacro %}
 
-{% macro default__nearby_event_counts(points, events) -%}
-    {{ canvass.no_engine_variant('nearby_event_counts') }}
-{%- endmacro %}
-
 {#- Great-circle distance in metres between two WGS84 points (haversine, mean Earth radius). -#}
 {% macro great_circle_m(lat1, lon1, lat2, lon2) -%}
     2 * 6371008.8 * asin(least(1.0, sqrt(
@@ -252,4 +244,22 @@
 {%- endmacro %}
 
 {% macro default__materialized() -%}
+{%- endmacro %}
+
+{#- The whole days from `earlier` to `later` (two dates), as an integer: Postgres subtracts dates,
+    Spark's date subtraction gives an interval. -#}
+{% macro days_between(later, earlier) -%}
+    {{ return(adapter.dispatch('days_between', 'canvass')(later, earlier)) }}
+{%- endmacro %}
+
+{% macro postgres__days_between(later, earlier) -%}
+    ({{ later }} - {{ earlier }})
+{%- endmacro %}
+
+{% macro spark__days_between(later, earlier) -%}
+    datediff({{ later }}, {{ earlier }})
+{%- endmacro %}
+
+{% macro default__days_between(later, earlier) -%}
+    {{ canvass.no_engine_variant('days_between') }}
 {%- endmacro %}

@@ -4,12 +4,16 @@
     it would read differently (Spark reads regexp_replace's 'g' flag as a position). -#}
 
 {#- Raise a compilation error: macro `name` has no variant for the target's engine. -#}
+{#- Only when compiling (`execute`): parsing renders every model, and a model this engine never
+    builds (the selector `lake` on Spark) must not stop the others. -#}
 {% macro no_engine_variant(name) -%}
+    {%- if execute -%}
     {{ exceptions.raise_compiler_error(
         "canvass." ~ name ~ " has no variant for the " ~ adapter.type() ~ " adapter: write "
         ~ adapter.type() ~ "__" ~ name ~ " in macros/ (the postgres__ variant is Postgres SQL "
         ~ "and may silently mean something else on another engine)"
     ) }}
+    {%- endif -%}
 {%- endmacro %}
 
 {#- Trim, collapse inner whitespace, empty string -> null. -#}
@@ -149,4 +153,73 @@
 
 {% macro default__columns_to_rows(row_alias, alias, key_name, value_name) -%}
     {{ canvass.no_engine_variant('columns_to_rows') }}
+{%- endmacro %}
+
+{#- Spark variants (Spark SQL, Java regular expressions). A pattern is written once, in the
+    Postgres spelling of the models; Spark's string literals read a backslash as an escape, so
+    spark_pattern doubles them (Spark would read '\s' as 's'). -#}
+{% macro spark_pattern(pattern) -%}
+    '{{ pattern | replace("\\", "\\\\") | replace("'", "\\'") }}'
+{%- endmacro %}
+
+{% macro spark__clean_text(column) -%}
+    nullif(trim(regexp_replace({{ column }}, {{ canvass.spark_pattern('\s\s+|[^\S ]') }}, ' ')), '')
+{%- endmacro %}
+
+{% macro spark__text_after(column, marker) -%}
+    case
+        when instr({{ column }}, {{ marker }}) > 0
+            then substr({{ column }}, instr({{ column }}, {{ marker }}) + length({{ marker }}))
+    end
+{%- endmacro %}
+
+{#- regexp_extract returns '' when nothing matches (Postgres: null), so the match is tested first;
+    group 1 when the pattern has a capture group, else the whole match (as Postgres's substring). -#}
+{% macro spark__regex_substring(column, pattern) -%}
+    {%- set group = 1 if modules.re.search('(?<!\\\\)\\((?!\\?)', pattern) else 0 -%}
+    case
+        when {{ column }} rlike {{ canvass.spark_pattern(pattern) }}
+            then regexp_extract({{ column }}, {{ canvass.spark_pattern(pattern) }}, {{ group }})
+    end
+{%- endmacro %}
+
+{#- Java's replacement text names groups $1 where Postgres writes \1. -#}
+{% macro spark__regex_replace(column, pattern, replacement) -%}
+    regexp_replace(
+        {{ column }}, {{ canvass.spark_pattern(pattern) }},
+        {{ canvass.spark_pattern(modules.re.sub('\\\\([0-9])', '$\\1', replacement)) }}
+    )
+{%- endmacro %}
+
+{#- A lateral view (Spark's join to a generator): positions counted from 1 as in Postgres. -#}
+{% macro spark__regex_split_to_rows(column, pattern, alias, value_name, position_name) -%}
+    lateral view inline(
+        transform(split({{ column }}, {{ canvass.spark_pattern(pattern) }}), (piece, i) -> struct(piece, i + 1))
+    ) {{ alias }} as {{ value_name }}, {{ position_name }}
+{%- endmacro %}
+
+{#- max_by of the ordering as a struct (compared field by field), null where the value is null so
+    those rows are skipped; an "asc" ordering uses min_by. Orderings must all go one way. -#}
+{% macro spark__latest_non_null(column, order_by) -%}
+    {%- set fields = [] -%}
+    {%- set descending = [] -%}
+    {%- for part in order_by.split(',') -%}
+        {%- do fields.append(modules.re.sub('(?i)\\s+(asc|desc)$', '', part.strip())) -%}
+        {%- do descending.append(modules.re.search('(?i)\\sdesc$', part.strip()) is not none) -%}
+    {%- endfor -%}
+    {%- if descending | unique | list | length > 1 -%}
+        {{ exceptions.raise_compiler_error("spark__latest_non_null: '" ~ order_by ~ "' mixes asc and desc") }}
+    {%- endif -%}
+    {{ 'max_by' if descending[0] else 'min_by' }}(
+        {{ column }},
+        case when ({{ column }}) is not null then struct({{ fields | join(', ') }}) end
+    )
+{%- endmacro %}
+
+{% macro spark__iso_weekday(date_expression) -%}
+    (weekday({{ date_expression }}) + 1)
+{%- endmacro %}
+
+{% macro spark__regex_matches(column, pattern) -%}
+    ({{ column }} rlike {{ canvass.spark_pattern(pattern) }})
 {%- endmacro %}

@@ -1,8 +1,9 @@
 """Dispatch that cannot lie: a macro's `default__` variant fails the compilation by name.
 
-Postgres spellings live in `postgres__` variants; another engine without its own variant must stop
-with a clear error rather than run Postgres SQL it reads differently. Calling the `default__`
-variants directly stands in for such an engine.
+Postgres spellings live in `postgres__` variants (Spark's in `spark__`); an engine without its own
+variant must stop with a clear error rather than run Postgres SQL it reads differently. Calling the
+`default__` variants directly stands in for such an engine here; test_spark_engine.py compiles a
+model whose macro has no Spark variant on Spark itself.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ DBT = Path(sys.executable).parent / "dbt"
     [
         ("default__clean_text", "{column: dba_name}"),
         ("default__columns_to_rows", "{row_alias: r, alias: a, key_name: k, value_name: v}"),
+        ("default__days_between", "{later: a, earlier: b}"),
     ],
 )
 def test_a_default_variant_fails_naming_the_macro_and_the_engine(

@@ -8,7 +8,7 @@
 -- newest loaded_at it holds belongs to now or belonged to before (macros/incremental.sql), so the
 -- result always equals a full refresh.
 {{ config(
-    materialized='incremental',
+    materialized=canvass.replace_scope_materialization(),
     incremental_strategy='replace_scope',
     unique_key=['establishment_id', 'inspection_id'],
     indexes=[

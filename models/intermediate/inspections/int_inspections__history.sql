@@ -5,7 +5,7 @@
 -- belongs to now or belonged to before (macros/incremental.sql); zip and facility-group rates,
 -- which depend on everyone's inspections, live in int_inspections__area_fail_rates.
 {{ config(
-    materialized='incremental',
+    materialized=canvass.replace_scope_materialization(),
     incremental_strategy='replace_scope',
     unique_key=['establishment_id', 'inspection_id'],
     indexes=[

@@ -6,7 +6,7 @@
 -- Incremental: a run recounts only the establishments that inspections loaded or corrected since
 -- the last one touch (macros/incremental.sql).
 {{ config(
-    materialized='incremental',
+    materialized=canvass.replace_scope_materialization(),
     incremental_strategy='replace_scope',
     unique_key=['establishment_id', 'inspection_id'],
     indexes=[{'columns': ['inspection_id'], 'unique': true}, {'columns': ['establishment_id']}],

@@ -6,7 +6,7 @@
 -- Incremental: a run re-parses only the establishments that inspections loaded or corrected since
 -- the last one touch (macros/incremental.sql), which also drops rows that became re-published copies.
 {{ config(
-    materialized='incremental',
+    materialized=canvass.replace_scope_materialization(),
     incremental_strategy='replace_scope',
     unique_key=['establishment_id', 'inspection_id'],
     indexes=[{'columns': ['inspection_id']}, {'columns': ['establishment_id']}],
