@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint install browser clean-warehouse
+.PHONY: demo test lint install browser spark clean-warehouse
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit("Canvass needs Python >= 3.11, this is " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
@@ -38,6 +38,21 @@ browser:
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
 		|| echo "could not install chromium: browser tests will be skipped"; \
 	else echo "no /usr/bin/chromium and not root: browser tests will be skipped"; fi
+
+## spark: the Spark extra for `canvass lake` and the Spark tests (pyspark: a 456 MB source
+## package pip builds once, about 2 minutes), and Debian's Java 17 runtime if there is no java
+SPARK_STAMP := $(VENV)/.spark-installed
+$(SPARK_STAMP): $(STAMP)
+	@if command -v java >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing Debian's openjdk-17-jre-headless for Spark"; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless >/dev/null) \
+		|| echo "could not install Java: the Spark tests will be skipped"; \
+	else echo "no java and not root: the Spark tests will be skipped"; fi
+	$(BIN)/python -m pip install -qq -c constraints.txt -e '.[dev,spark]'
+	@touch $(SPARK_STAMP)
+
+spark: $(SPARK_STAMP)
 
 ## test: lint, then the whole test suite against a real Postgres
 test: $(STAMP) browser lint

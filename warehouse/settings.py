@@ -64,6 +64,7 @@ class Settings:
     pg_port: int
     warehouse_dir: Path
     landing_url: str
+    lake_dir: Path  # the raw tables as Parquet and Spark's build of them (warehouse.lake)
     artifacts_dir: Path
     reports_dir: Path
     dbt_target_dir: Path
@@ -142,6 +143,7 @@ def get_settings() -> Settings:
         pg_port=int(env.get("CANVASS_PG_PORT", DEFAULT_PG_PORT)),
         warehouse_dir=Path(env.get("CANVASS_WAREHOUSE_DIR", project / ".warehouse")),
         landing_url=env.get("CANVASS_LANDING_URL", str(project / "landing")),
+        lake_dir=Path(env.get("CANVASS_LAKE_DIR", project / ".lake")),
         artifacts_dir=Path(env.get("CANVASS_ARTIFACTS_DIR", project / "artifacts")),
         reports_dir=Path(env.get("CANVASS_REPORTS_DIR", project / "reports")),
         dbt_target_dir=Path(env.get("CANVASS_DBT_TARGET_DIR", project / "target")),

@@ -1,14 +1,20 @@
 """`canvass`: the command line a person uses. Output is for people (rich); work is in the flows.
 
 The app and its shared options are in `_app`; the commands, by job, in `pipeline`, `models`,
-`servers` and `warehouse_commands`; what they print in `output`.
+`servers`, `warehouse_commands` and `lake_commands`; what they print in `output`.
 """
 
 from __future__ import annotations
 
 import sys
 
-from flows.cli import models, pipeline, servers, warehouse_commands  # noqa: F401 (they register commands)
+from flows.cli import (  # noqa: F401 (they register commands)
+    lake_commands,
+    models,
+    pipeline,
+    servers,
+    warehouse_commands,
+)
 from flows.cli._app import OPTIONS, app, console
 from flows.cli.errors import explain
 

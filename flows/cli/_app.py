@@ -29,6 +29,11 @@ app = typer.Typer(
 )
 warehouse_app = typer.Typer(help="The embedded PostgreSQL warehouse.", no_args_is_help=True)
 app.add_typer(warehouse_app, name="warehouse")
+lake_app = typer.Typer(
+    help="The dbt project on Apache Spark, from the raw tables as Parquet (the Spark extra).",
+    no_args_is_help=True,
+)
+app.add_typer(lake_app, name="lake")
 # Piped into a file or another program, rich would cut tables to 80 columns.
 console = Console(width=None if sys.stdout.isatty() else 160)
 

@@ -15,9 +15,12 @@ def explain(err: BaseException) -> str | None:
     from ml.scoring import NoDeployedModel
     from warehouse.dbt import DbtFailed
     from warehouse.embedded import WarehouseError
+    from warehouse.lake import LakeError
 
     if isinstance(err, WarehouseError):
         return f"[red bold]Warehouse:[/] {err}"
+    if isinstance(err, LakeError):
+        return f"[red bold]Lake:[/] {err}"
     if isinstance(err, FrameError | NoDeployedModel):
         return f"[red bold]Nothing to work on:[/] {err}"
     if isinstance(err, ConfigError):
