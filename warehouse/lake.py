@@ -10,12 +10,15 @@ that Spark's tables equal Postgres's.
   `<lake>/spark-warehouse/`.
 - `compare` reads every table that build wrote and the same model's table on Postgres, and says
   for each whether they hold the same rows.
+- `publish` replaces the rows of those Postgres tables with Spark's, in one transaction, so that
+  training, scoring, the delivery marts, the API and the dashboard read what Spark built.
 
 docs/scale-out.md says what stays on Postgres and why.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import math
@@ -384,11 +387,95 @@ def compare(
     lake = lake or lake_dir()
     out = []
     for table in built_tables(target_path):
-        folder = lake / "spark-warehouse" / f"{table['spark_schema']}.db" / table["table"]
+        folder = _spark_folder(lake, table)
         spark = pq.read_table(folder) if folder.exists() else None
         postgres = read_table(conn, table["postgres_schema"], table["table"])
         if spark is None:
             out.append(Comparison(table["model"], postgres.num_rows, 0, f"no Parquet at {folder}"))
             continue
         out.append(compare_tables(table["model"], postgres, spark))
+    return out
+
+
+# --- the way back: Spark's tables to the serving Postgres --------------------------------------
+
+
+@dataclass(frozen=True)
+class Published:
+    model: str
+    table: str
+    rows: int
+
+
+def _spark_folder(lake: Path, table: dict[str, str]) -> Path:
+    return lake / "spark-warehouse" / f"{table['spark_schema']}.db" / table["table"]
+
+
+def _as_postgres(model: str, spark: pa.Table, columns: list[tuple[str, str]]) -> pa.Table:
+    """Spark's rows in the Postgres table's column order and types; a column either side lacks,
+    or a value that does not fit (3.5 for an integer), stops the publish naming it."""
+    names = [name for name, _ in columns]
+    if sorted(names) != sorted(spark.column_names):
+        raise LakeError(
+            f"{model}: Spark's columns {spark.column_names} are not Postgres's {names}: "
+            "build both from the same commit (`canvass transform`, then `canvass lake build`)"
+        )
+    cast = {}
+    for name, kind in columns:
+        try:
+            cast[name] = spark.column(name).cast(_ARROW_TYPES[kind])
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as error:
+            raise LakeError(f"{model}.{name}: Spark's values do not fit {kind}: {error}") from None
+    return pa.table(cast)
+
+
+def publish(
+    conn: psycopg.Connection, target_path: Path, lake: Path | None = None
+) -> list[Published]:
+    """Replace the rows of every table the Spark build at `target_path` wrote in the same model's
+    Postgres table, all in the caller's transaction: a reader sees the old tables or the new ones,
+    never a mix. The Postgres tables must exist (a Postgres build made them, with the types, grants
+    and indexes the serving layer relies on); only their rows change."""
+    lake = lake or lake_dir()
+    tables = built_tables(target_path)
+    if not tables:
+        raise LakeError(
+            f"the Spark build at {target_path} wrote no table: run `canvass lake build`"
+        )
+    prepared = []
+    for table in tables:  # every table checked before any row changes
+        folder = _spark_folder(lake, table)
+        if not folder.exists():
+            raise LakeError(f"{table['model']}: no Parquet at {folder}: run `canvass lake build`")
+        try:
+            columns = _columns(conn, table["postgres_schema"], table["table"])
+        except LookupError:
+            raise LakeError(
+                f"{table['postgres_schema']}.{table['table']} does not exist on Postgres: build "
+                "it once with `canvass transform` (publish replaces rows, it does not create tables)"
+            ) from None
+        rows = _as_postgres(table["model"], pq.read_table(folder), columns)
+        prepared.append((table, rows))
+    relations = [sql.Identifier(t["postgres_schema"], t["table"]) for t, _ in prepared]
+    conn.execute(sql.SQL("truncate {}").format(sql.SQL(", ").join(relations)))
+    out = []
+    for (table, rows), relation in zip(prepared, relations, strict=True):
+        statement = sql.SQL("copy {} ({}) from stdin (format csv)").format(
+            relation, sql.SQL(", ").join(map(sql.Identifier, rows.column_names))
+        )
+        with conn.cursor() as cur, cur.copy(statement) as copy:
+            for batch in rows.to_batches(max_chunksize=50_000):
+                buffer = io.BytesIO()
+                pacsv.write_csv(
+                    batch,
+                    buffer,
+                    pacsv.WriteOptions(include_header=False, quoting_style="all_valid"),
+                )
+                copy.write(buffer.getvalue())
+        out.append(
+            Published(table["model"], f"{table['postgres_schema']}.{table['table']}", rows.num_rows)
+        )
+        log.debug("lake: published %s, %d rows", table["model"], rows.num_rows)
+    for relation in relations:
+        conn.execute(sql.SQL("analyze {}").format(relation))
     return out

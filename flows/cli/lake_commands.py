@@ -1,8 +1,9 @@
-"""`canvass lake export|build|compare`: the dbt project on Apache Spark (docs/scale-out.md)."""
+"""`canvass lake export|build|compare|publish`: the dbt project on Apache Spark (docs/scale-out.md)."""
 
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -70,17 +71,21 @@ def lake_build(
         raise typer.Exit(1)
 
 
+def _last_build() -> Path:
+    target = _spark_target()
+    if not (target / "run_results.json").exists():
+        raise typer.BadParameter("no Spark build yet: run `canvass lake build` first")
+    return target
+
+
 @lake_app.command("compare")
 def lake_compare(fmt: FormatOption = Format.table) -> None:
     """Every table the last Spark build wrote against the same model's table on Postgres."""
     from warehouse import lake
     from warehouse.db import connect
 
-    target = _spark_target()
-    if not (target / "run_results.json").exists():
-        raise typer.BadParameter("no Spark build to compare: run `canvass lake build` first")
     with connect() as conn:
-        compared = lake.compare(conn, target)
+        compared = lake.compare(conn, _last_build())
     table = Table(title="Spark against Postgres")
     for column in ("model", "Postgres rows", "Spark rows", "same rows"):
         table.add_column(column, justify="right" if "rows" in column else "left")
@@ -95,3 +100,25 @@ def lake_compare(fmt: FormatOption = Format.table) -> None:
         note(f"[red]{len(unequal)} of {len(compared)} tables differ: {', '.join(unequal)}[/]", fmt)
         raise typer.Exit(1)
     note(f"all {len(compared)} tables hold the same rows on both engines", fmt)
+
+
+@lake_app.command("publish")
+def lake_publish() -> None:
+    """Replace the rows of Postgres's core and ML marts with the last Spark build's.
+
+    One transaction: readers see the old tables or the new ones. Then `canvass train` and
+    `canvass score` read what Spark built (`canvass transform` would rebuild them on Postgres).
+    """
+    from warehouse import lake
+    from warehouse.db import connect
+
+    target = _last_build()
+    started = time.perf_counter()
+    with connect() as conn:
+        published = lake.publish(conn, target)
+    for table in published:
+        console.print(f"{table.table}: {table.rows:,} rows from Spark")
+    console.print(
+        f"{len(published)} tables published in {time.perf_counter() - started:.1f} s; "
+        "next: `canvass train` (or `canvass score` with the deployed model)"
+    )

@@ -97,13 +97,14 @@ def test_governance_refusals_are_one_sentence(cli_env: dict[str, str]) -> None:
 
 
 def test_the_lake_commands_say_what_comes_first(cli_env: dict[str, str], tmp_path: Path) -> None:
-    """Building on Spark before an export, or comparing before a build, is one sentence naming
-    the command to run first (or, without the Spark extra, how to install it)."""
+    """Building on Spark before an export, or comparing or publishing before a build, is one
+    sentence naming the command to run first (or, without the Spark extra, how to install it)."""
     env = cli_env | {"CANVASS_LAKE_DIR": str(tmp_path / "lake")}
     code, out, _ = canvass(env, "lake", "build")
     assert code == 1
     assert "run `canvass lake export` first" in out or "run `make spark`" in out
     assert "Traceback" not in out
-    code, out, _ = canvass(env, "lake", "compare")
-    assert code != 0
-    assert "run `canvass lake build` first" in out
+    for command in ("compare", "publish"):
+        code, out, _ = canvass(env, "lake", command)
+        assert code != 0
+        assert "no Spark build yet: run `canvass lake build` first" in out

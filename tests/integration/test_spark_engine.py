@@ -172,3 +172,35 @@ def test_plain_dbt_build_on_spark_is_the_lake_selection() -> None:
     everything, lake_selection = listed(), listed("--selector", "lake")
     assert everything == lake_selection
     assert "fct_rankings" not in everything and "ml_features" in everything
+
+
+def test_publish_puts_sparks_tables_in_postgres_in_one_transaction(
+    both_builds: tuple[str, Path, Path],
+) -> None:
+    """After publish, Postgres's core and ML marts hold Spark's rows: stale Postgres rows are
+    gone, and a failed publish (a table Postgres lacks) changes nothing."""
+    url, target, lake_folder = both_builds
+    with psycopg.connect(url) as conn:
+        features = conn.execute("select count(*) from marts.ml_features").fetchone()[0]
+        conn.execute("delete from marts.ml_features where inspection_date < '2013-02-01'")
+        failed = "select count(*) from marts.fct_inspections where is_failed"
+        failed_rows = conn.execute(failed).fetchone()[0]
+        conn.execute("delete from marts.fct_inspections where is_failed")
+        conn.commit()
+        assert conn.execute("select count(*) from marts.ml_features").fetchone()[0] < features
+        conn.execute("alter table marts.ml_labels rename to ml_labels_aside")
+        conn.commit()
+        with pytest.raises(lake.LakeError, match="marts.ml_labels does not exist on Postgres"):
+            lake.publish(conn, target, lake_folder)
+        conn.rollback()
+        assert conn.execute("select count(*) from marts.ml_features").fetchone()[0] < features
+        conn.execute("alter table marts.ml_labels_aside rename to ml_labels")
+        conn.commit()
+
+        published = lake.publish(conn, target, lake_folder)
+        conn.commit()
+        assert {p.model for p in published} == LAKE_TABLES
+        assert conn.execute("select count(*) from marts.ml_features").fetchone()[0] == features
+        assert conn.execute(failed).fetchone()[0] == failed_rows > 0
+        unequal = [c.model for c in lake.compare(conn, target, lake_folder) if not c.equal]
+    assert not unequal
