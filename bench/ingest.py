@@ -203,6 +203,7 @@ def main() -> None:
         "canvass_steps_seconds": result.step_seconds,
         "same_batch_again_seconds": round(rerun_s, 2),
         "same_batch_again_vs_first": round(rerun_s / canvass_s, 3),
+        "same_batch_again_steps_seconds": rerun.step_seconds,
         "week_rows": week_landed.rows,
         "week_seconds": round(week_s, 3),
         "week_rows_per_s": round(week_landed.rows / week_s),

@@ -2,12 +2,16 @@
 
 `warehouse.validate` types and checks every row with Arrow (vectorised), so a malformed value
 becomes a reject with a reason and its original payload in `meta.ingest_rejects`, never an
-exception that loses the batch. Good rows whose key raw does not hold yet are COPYed straight into
-raw (the next table is checked in a thread meanwhile). Rows whose key raw holds already, and
+exception that loses the batch. Each good row gets a digest of its values (`row_digest`, 64 bits,
+stored in raw). Rows whose key raw does not hold yet are COPYed straight into raw (the next table
+is checked in a thread meanwhile). Rows whose key raw holds with the same digest are unchanged:
+only their keys and digests travel, so loading a batch of known rows costs less than loading it
+new. Rows whose key raw holds with another digest (or none: rows loaded before digests), and
 repeats of one inside the batch, are staged and settled in SQL: the last version in source order
 wins, a real difference keeps the previous version in the dataset's history table (for inspections
-`raw.food_inspections_history`), an identical row changes nothing — so loading the same batch
-twice changes nothing. Every dataset of `warehouse.datasets` loads through this one path.
+`raw.food_inspections_history`), an identical row changes nothing but its stored digest — so
+loading the same batch twice changes nothing. Every dataset of `warehouse.datasets` loads through
+this one path.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 
+import numpy as np
 import pandas as pd
 import psycopg
 import pyarrow as pa
@@ -84,16 +89,31 @@ from _final as c
 inner join {raw} as r on r.{key} = c.{key}
 where ({raw_columns}) is distinct from ({changed_columns});
 
-insert into {history}
-select r.*, now(), %(batch_id)s
+insert into {history} ({columns}, batch_id, loaded_at, superseded_at, superseded_by_batch)
+select {raw_columns}, r.batch_id, r.loaded_at, now(), %(batch_id)s
 from {raw} as r
 inner join _diff as d on d.{key} = r.{key};
 
 update {raw} as r
-set {updates}, batch_id = %(batch_id)s, loaded_at = now()
+set {updates}, row_digest = c.row_digest, batch_id = %(batch_id)s, loaded_at = now()
 from _final as c
 inner join _diff as d on d.{key} = c.{key}
 where r.{key} = c.{key};
+
+update {raw} as r
+set row_digest = c.row_digest
+from _final as c
+where r.{key} = c.{key} and r.row_digest is distinct from c.row_digest;
+"""
+
+# The keys of a table that raw holds, and whether raw's digest is the table's (COPY: a reload's
+# million keys come back as one CSV, not a million tuples).
+_KNOWN_SQL = """
+copy (
+    select k.{key}, (r.row_digest is not distinct from k.row_digest)::int
+    from _keys as k
+    inner join {raw} as r on r.{key} = k.{key}
+) to stdout (format csv)
 """
 
 
@@ -111,13 +131,25 @@ class _Prepared:
     first_seen: pa.Table
     first_seen_csv: bytes
     repeats: pa.Table
+    max_event_date: object  # of every good row (None: undated, or no good row)
+
+
+def row_digests(typed: pa.Table, columns: list[str]) -> pa.Array:
+    """A 64-bit digest of each row's values (pandas' stable hash of the typed columns, and which of
+    them are null, so that a null and the text 'nan' differ). Equal digests stand for equal rows;
+    a digest computed otherwise (an older row, another pandas) only costs a full comparison."""
+    frame = typed.select(columns).to_pandas(date_as_object=False, timestamp_as_object=False)
+    nulls = np.zeros(typed.num_rows, dtype=np.int64)
+    for bit, name in enumerate(columns):
+        nulls |= typed.column(name).is_null().to_numpy(zero_copy_only=False).astype(np.int64) << bit
+    frame["__nulls"] = nulls
+    hashed = pd.util.hash_pandas_object(frame, index=False).to_numpy()
+    return pa.array(hashed.view(np.int64), pa.int64())
 
 
 def _csv(table: pa.Table) -> bytes:
     buffer = io.BytesIO()
-    pacsv.write_csv(
-        table, buffer, pacsv.WriteOptions(include_header=False, quoting_style="all_valid")
-    )
+    pacsv.write_csv(table, buffer, pacsv.WriteOptions(include_header=False, quoting_style="needed"))
     return buffer.getvalue()
 
 
@@ -139,7 +171,7 @@ def _prepare_all(
     seen: pa.Array | None = None
     first_row = 0
     batch = str(batch_id)
-    raw_columns = [*dataset.columns, "batch_id"]
+    raw_columns = [*dataset.columns, "row_digest", "batch_id"]
     for table in tables:
         checked = check(table, first_row=first_row, dataset=dataset)
         rejects = [
@@ -152,6 +184,12 @@ def _prepare_all(
         if rejects:
             typed = typed.filter(typed["ok"])
         typed = typed.drop_columns(["ok"])
+        typed = typed.append_column("row_digest", row_digests(typed, list(dataset.columns)))
+        max_event_date = (
+            pc.max(typed[dataset.event_date]).as_py()
+            if dataset.event_date and typed.num_rows
+            else None
+        )
         ids = typed[dataset.key].combine_chunks()
         repeat = pd.Series(ids.to_numpy(zero_copy_only=False)).duplicated(keep="first").to_numpy()
         if seen is not None and len(seen):
@@ -171,8 +209,26 @@ def _prepare_all(
             first_seen=first_seen,
             first_seen_csv=_csv(first_seen.select(raw_columns)),
             repeats=repeats,
+            max_event_date=max_event_date,
         )
         first_row += table.num_rows
+
+
+def _read_known(
+    conn: psycopg.Connection, query: sql.Composable, key: str, key_type: pa.DataType
+) -> pa.Table:
+    """The rows of _KNOWN_SQL as a table (key, same): 1 where raw's digest is the batch's."""
+    with conn.cursor() as cur, cur.copy(query) as copy:
+        data = b"".join(copy)
+    if not data:
+        return pa.table({key: pa.array([], key_type), "same": pa.array([], pa.int8())})
+    return pacsv.read_csv(
+        io.BytesIO(data),
+        read_options=pacsv.ReadOptions(column_names=[key, "same"]),
+        convert_options=pacsv.ConvertOptions(
+            column_types={key: key_type, "same": pa.int8()}, quoted_strings_can_be_null=False
+        ),
+    )
 
 
 def _ahead(items: Iterator[_Prepared]) -> Iterator[_Prepared]:
@@ -198,22 +254,28 @@ def load_tables(
     steps = _Steps()
     key = dataset.key
     raw = _table(dataset.raw_table)
-    raw_columns = [*dataset.columns, "batch_id"]
-    changed_columns = ["source_row", *dataset.columns]
+    raw_columns = [*dataset.columns, "row_digest", "batch_id"]
+    changed_columns = ["source_row", *dataset.columns, "row_digest"]
     conn.execute("set local work_mem = '256MB'")
     # `on commit drop` does not fire inside a savepoint; start clean whatever the caller's nesting.
     conn.execute("drop table if exists _keys, _changed, _final, _diff")
     conn.execute(
-        sql.SQL("create temporary table _keys on commit drop as select {} from {} limit 0").format(
-            sql.Identifier(key), raw
-        )
+        sql.SQL(
+            "create temporary table _keys on commit drop as select {}, row_digest from {} limit 0"
+        ).format(sql.Identifier(key), raw)
     )
     conn.execute(
         sql.SQL(
             "create temporary table _changed on commit drop as "
-            "select 0::bigint as source_row, {} from {} limit 0"
+            "select 0::bigint as source_row, {}, row_digest from {} limit 0"
         ).format(sql.SQL(", ").join(map(sql.Identifier, dataset.columns)), raw)
     )
+    known_sql = sql.SQL(_KNOWN_SQL).format(key=sql.Identifier(key), raw=raw)
+    # Into an empty raw (a first load) no key can be known: a key repeated across the batch's
+    # tables is a repeat (`_prepare_all`), not a known row, so the key lookups are skipped.
+    raw_was_empty = conn.execute(
+        sql.SQL("select not exists (select from {})").format(raw)
+    ).fetchone()[0]
     max_date = None
     for part in _ahead(_prepare_all(tables, batch_id, dataset)):
         result.rows_landed += part.rows
@@ -223,37 +285,39 @@ def load_tables(
         if part.rejects:
             with conn.cursor() as cur:
                 cur.executemany(_REJECT_SQL, [(batch_id, *r) for r in part.rejects])
+        if part.max_event_date is not None:
+            max_date = max(max_date or part.max_event_date, part.max_event_date)
         new, new_csv = part.first_seen, part.first_seen_csv
         if new.num_rows:
-            conn.execute("truncate _keys")
-            _copy(conn, sql.Identifier("_keys"), [key], _csv(new.select([key])))
-            # Statistics for the planner: a week's keys are looked up in raw's primary key, a
-            # reload's join is planned for its real size (without them, raw was scanned whole).
-            conn.execute("analyze _keys")
-            known = conn.execute(
-                sql.SQL("select k.{0} from _keys as k inner join {1} as r on r.{0} = k.{0}").format(
-                    sql.Identifier(key), raw
-                )
-            ).fetchall()
-            if known:
-                is_known = pc.is_in(
-                    new[key], value_set=pa.array([k for (k,) in known], new.schema.field(key).type)
-                )
-                existing, new = new.filter(is_known), new.filter(pc.invert(is_known))
-                new_csv = _csv(new.select(raw_columns))
+            if not raw_was_empty:
+                conn.execute("truncate _keys")
                 _copy(
                     conn,
-                    sql.Identifier("_changed"),
-                    changed_columns,
-                    _csv(existing.select(changed_columns)),
+                    sql.Identifier("_keys"),
+                    [key, "row_digest"],
+                    _csv(new.select([key, "row_digest"])),
                 )
+                # Statistics for the planner: a week's keys are looked up in raw's primary key, a
+                # reload's join is planned for its real size (without them, raw was scanned whole).
+                conn.execute("analyze _keys")
+                known = _read_known(conn, known_sql, key, new.schema.field(key).type)
+                if known.num_rows:
+                    is_known = pc.is_in(new[key], value_set=known[key].combine_chunks())
+                    differs = known.filter(pc.equal(known["same"], 0))[key].combine_chunks()
+                    existing = new.filter(pc.is_in(new[key], value_set=differs))
+                    new = new.filter(pc.invert(is_known))
+                    new_csv = _csv(new.select(raw_columns))
+                    if existing.num_rows:
+                        _copy(
+                            conn,
+                            sql.Identifier("_changed"),
+                            changed_columns,
+                            _csv(existing.select(changed_columns)),
+                        )
             steps.done("compare")
             if new.num_rows:
                 _copy(conn, raw, raw_columns, new_csv)
                 result.rows_inserted += new.num_rows
-                if dataset.event_date:
-                    chunk_max = pc.max(new[dataset.event_date]).as_py()
-                    max_date = chunk_max if max_date is None else max(max_date, chunk_max)
         if part.repeats.num_rows:
             _copy(
                 conn,
@@ -266,6 +330,7 @@ def load_tables(
     parts = {
         "key": sql.Identifier(key),
         "raw": raw,
+        "columns": sql.SQL(", ").join(map(sql.Identifier, dataset.columns)),
         "history": _table(dataset.history_table),
         "raw_columns": sql.SQL(", ").join(
             sql.SQL("r.{}").format(sql.Identifier(c)) for c in dataset.columns
@@ -282,12 +347,6 @@ def load_tables(
     result.rows_updated = conn.execute("select count(*) from _diff where known_before").fetchone()[
         0
     ]
-    if dataset.event_date:
-        changed_max = conn.execute(
-            sql.SQL("select max({}) from _final").format(sql.Identifier(dataset.event_date))
-        ).fetchone()[0]
-        if changed_max is not None:
-            max_date = changed_max if max_date is None else max(max_date, changed_max)
     result.max_event_date = None if max_date is None else str(max_date)
     result.rows_unchanged = (
         result.rows_landed

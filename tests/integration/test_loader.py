@@ -108,6 +108,32 @@ def test_same_batch_twice_changes_nothing(clean):
     assert (again.rows_inserted, again.rows_updated, again.rows_unchanged) == (0, 0, 50)
 
 
+def test_known_rows_are_recognised_by_their_digest_and_rows_without_one_get_it(clean):
+    """A reload finds unchanged rows by (key, digest) without sending them to compare; rows
+    stored before digests existed (row_digest null) are compared in full once and given one, and
+    a changed value is still a correction even beside unchanged rows."""
+    rows = [_row(inspection_id=str(9200000 + i)) for i in range(20)]
+    batch, _ = _load(clean, rows)
+    digests = dict(clean.execute("select inspection_id, row_digest from raw.food_inspections"))
+    assert len(digests) == 20 and None not in digests.values()
+    assert len(set(digests.values())) == 20  # the key is part of the row
+    clean.execute("update raw.food_inspections set row_digest = null where inspection_id < 9200005")
+    rows[7] = rows[7] | {"results": "Fail"}
+    _, again = _load(clean, rows)
+    assert (again.rows_inserted, again.rows_updated, again.rows_unchanged) == (0, 1, 19)
+    after = dict(clean.execute("select inspection_id, row_digest from raw.food_inspections"))
+    assert {k: v for k, v in after.items() if k != 9200007} == {
+        k: v for k, v in digests.items() if k != 9200007
+    }  # the five without a digest got the same one back, unchanged rows kept theirs
+    assert after[9200007] != digests[9200007]
+    history = clean.execute("select inspection_id, results from raw.food_inspections_history")
+    assert history.fetchall() == [(9200007, "Pass")]
+    unchanged = clean.execute(
+        "select count(*) from raw.food_inspections where batch_id = %s", [batch]
+    ).fetchone()[0]
+    assert unchanged == 19  # rows compared in full and found equal keep their batch
+
+
 def test_a_correction_updates_the_row_and_keeps_the_old_version(clean):
     _load(clean, [_row()])
     _, result = _load(clean, [_row(results="Fail")])
@@ -122,6 +148,20 @@ def test_duplicates_within_a_batch_keep_the_last_version(clean):
     _, result = _load(clean, [_row(), _row(results="Fail")])
     assert (result.rows_inserted, result.rows_duplicate) == (1, 1)
     assert clean.execute("select results from raw.food_inspections").fetchone() == ("Fail",)
+
+
+def test_a_first_load_in_parts_keeps_the_last_version_of_a_key_repeated_across_them(clean):
+    """Into an empty raw the known-key lookups are skipped: a key of the first part repeated in
+    the second is a repeat, settled like any other (the last version wins)."""
+    first = as_table(pd.DataFrame([_row(), _row(inspection_id="9300001")]))
+    second = as_table(pd.DataFrame([_row(results="Fail"), _row(inspection_id="9300002")]))
+    batch = uuid.uuid4()
+    clean.execute("insert into meta.ingest_batches (batch_id, source) values (%s, 'test')", [batch])
+    with clean.transaction():
+        result = load_tables(clean, [first, second], batch)
+    assert (result.rows_inserted, result.rows_duplicate, result.rows_updated) == (3, 1, 0)
+    rows = clean.execute("select inspection_id, results from raw.food_inspections order by 1")
+    assert rows.fetchall() == [(9000001, "Fail"), (9300001, "Pass"), (9300002, "Pass")]
 
 
 def test_missing_columns_load_as_nulls(clean):
