@@ -104,7 +104,7 @@ def lake_compare(fmt: FormatOption = Format.table) -> None:
 
 @lake_app.command("publish")
 def lake_publish() -> None:
-    """Replace the rows of Postgres's core and ML marts with the last Spark build's.
+    """Replace the rows of Postgres's intermediate, core and ML tables with Spark's last build.
 
     One transaction: readers see the old tables or the new ones. Then `canvass train` and
     `canvass score` read what Spark built (`canvass transform` would rebuild them on Postgres).
