@@ -216,21 +216,33 @@ def _prepare_all(
         first_row += table.num_rows
 
 
-def _read_known(
-    conn: psycopg.Connection, query: sql.Composable, key: str, key_type: pa.DataType
-) -> pa.Table:
-    """The rows of _KNOWN_SQL as a table (key, same): 1 where raw's digest is the batch's."""
-    with conn.cursor() as cur, cur.copy(query) as copy:
+def _split_known(
+    conn: psycopg.Connection, rows: pa.Table, key: str, known_sql: sql.Composable
+) -> tuple[pa.Table, pa.Table]:
+    """(rows whose key raw does not hold, rows raw holds with another digest or none); rows raw
+    holds with the same digest are in neither: they are unchanged."""
+    conn.execute("truncate _keys")
+    _copy(
+        conn, sql.Identifier("_keys"), [key, "row_digest"], _csv(rows.select([key, "row_digest"]))
+    )
+    # Statistics for the planner: a week's keys are looked up in raw's primary key, a reload's
+    # join is planned for its real size (without them, raw was scanned whole).
+    conn.execute("analyze _keys")
+    with conn.cursor() as cur, cur.copy(known_sql) as copy:
         data = b"".join(copy)
     if not data:
-        return pa.table({key: pa.array([], key_type), "same": pa.array([], pa.int8())})
-    return pacsv.read_csv(
+        return rows, rows.slice(0, 0)
+    known = pacsv.read_csv(
         io.BytesIO(data),
         read_options=pacsv.ReadOptions(column_names=[key, "same"]),
         convert_options=pacsv.ConvertOptions(
-            column_types={key: key_type, "same": pa.int8()}, quoted_strings_can_be_null=False
+            column_types={key: rows.schema.field(key).type, "same": pa.int8()},
+            quoted_strings_can_be_null=False,
         ),
     )
+    differs = known.filter(pc.equal(known["same"], 0))[key].combine_chunks()
+    is_known = pc.is_in(rows[key], value_set=known[key].combine_chunks())
+    return rows.filter(pc.invert(is_known)), rows.filter(pc.is_in(rows[key], value_set=differs))
 
 
 def _ahead(items: Iterator[_Prepared]) -> Iterator[_Prepared]:
@@ -288,38 +300,23 @@ def load_tables(
             with conn.cursor() as cur:
                 cur.executemany(_REJECT_SQL, [(batch_id, *r) for r in part.rejects])
         if part.max_event_date is not None:
-            max_date = max(max_date or part.max_event_date, part.max_event_date)
+            max_date = max(max_date, part.max_event_date) if max_date else part.max_event_date
         new, new_csv = part.first_seen, part.first_seen_csv
-        if new.num_rows:
-            if not raw_was_empty:
-                conn.execute("truncate _keys")
+        if new.num_rows and not raw_was_empty:
+            new, changed = _split_known(conn, new, key, known_sql)
+            if changed.num_rows:
                 _copy(
                     conn,
-                    sql.Identifier("_keys"),
-                    [key, "row_digest"],
-                    _csv(new.select([key, "row_digest"])),
+                    sql.Identifier("_changed"),
+                    changed_columns,
+                    _csv(changed.select(changed_columns)),
                 )
-                # Statistics for the planner: a week's keys are looked up in raw's primary key, a
-                # reload's join is planned for its real size (without them, raw was scanned whole).
-                conn.execute("analyze _keys")
-                known = _read_known(conn, known_sql, key, new.schema.field(key).type)
-                if known.num_rows:
-                    is_known = pc.is_in(new[key], value_set=known[key].combine_chunks())
-                    differs = known.filter(pc.equal(known["same"], 0))[key].combine_chunks()
-                    existing = new.filter(pc.is_in(new[key], value_set=differs))
-                    new = new.filter(pc.invert(is_known))
-                    new_csv = _csv(new.select(raw_columns))
-                    if existing.num_rows:
-                        _copy(
-                            conn,
-                            sql.Identifier("_changed"),
-                            changed_columns,
-                            _csv(existing.select(changed_columns)),
-                        )
-            steps.done("compare")
-            if new.num_rows:
-                _copy(conn, raw, raw_columns, new_csv)
-                result.rows_inserted += new.num_rows
+            if new.num_rows < part.first_seen.num_rows:
+                new_csv = _csv(new.select(raw_columns))
+        steps.done("compare")
+        if new.num_rows:
+            _copy(conn, raw, raw_columns, new_csv)
+            result.rows_inserted += new.num_rows
         if part.repeats.num_rows:
             _copy(
                 conn,
