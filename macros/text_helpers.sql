@@ -32,19 +32,13 @@
 {%- endmacro %}
 
 {#- The text after the first occurrence of the literal `marker` (a quoted SQL string), else null. -#}
+{#- Portable: dbt's own position macro has each engine's spelling. -#}
 {% macro text_after(column, marker) -%}
-    {{ return(adapter.dispatch('text_after', 'canvass')(column, marker)) }}
-{%- endmacro %}
-
-{% macro postgres__text_after(column, marker) -%}
+    {%- set at = dbt.position(marker, column) -%}
     case
-        when strpos({{ column }}, {{ marker }}) > 0
-            then substr({{ column }}, strpos({{ column }}, {{ marker }}) + length({{ marker }}))
+        when {{ at }} > 0
+            then substr({{ column }}, {{ at }} + length({{ marker }}))
     end
-{%- endmacro %}
-
-{% macro default__text_after(column, marker) -%}
-    {{ canvass.no_engine_variant('text_after') }}
 {%- endmacro %}
 
 {#- The first capture group of `pattern` in `column` (the whole match when there is no group), else null. -#}
@@ -164,13 +158,6 @@
 
 {% macro spark__clean_text(column) -%}
     nullif(trim(regexp_replace({{ column }}, {{ canvass.spark_pattern('\s\s+|[^\S ]') }}, ' ')), '')
-{%- endmacro %}
-
-{% macro spark__text_after(column, marker) -%}
-    case
-        when instr({{ column }}, {{ marker }}) > 0
-            then substr({{ column }}, instr({{ column }}, {{ marker }}) + length({{ marker }}))
-    end
 {%- endmacro %}
 
 {#- regexp_extract returns '' when nothing matches (Postgres: null), so the match is tested first;

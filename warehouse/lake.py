@@ -36,6 +36,7 @@ import psycopg
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
+import pyarrow.dataset as pads
 import pyarrow.parquet as pq
 from psycopg import sql
 
@@ -411,22 +412,18 @@ def _spark_folder(lake: Path, table: dict[str, str]) -> Path:
     return lake / "spark-warehouse" / f"{table['spark_schema']}.db" / table["table"]
 
 
-def _as_postgres(model: str, spark: pa.Table, columns: list[tuple[str, str]]) -> pa.Table:
-    """Spark's rows in the Postgres table's column order and types; a column either side lacks,
-    or a value that does not fit (3.5 for an integer), stops the publish naming it."""
-    names = [name for name, _ in columns]
-    if sorted(names) != sorted(spark.column_names):
-        raise LakeError(
-            f"{model}: Spark's columns {spark.column_names} are not Postgres's {names}: "
-            "build both from the same commit (`canvass transform`, then `canvass lake build`)"
-        )
-    cast = {}
+def _as_postgres(
+    model: str, batch: pa.RecordBatch, columns: list[tuple[str, str]]
+) -> pa.RecordBatch:
+    """Spark's rows in the Postgres table's column order and types; a value that does not fit
+    (3.5 for an integer) stops the publish naming the column."""
+    cast = []
     for name, kind in columns:
         try:
-            cast[name] = spark.column(name).cast(_ARROW_TYPES[kind])
+            cast.append(batch.column(name).cast(_ARROW_TYPES[kind]))
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as error:
             raise LakeError(f"{model}.{name}: Spark's values do not fit {kind}: {error}") from None
-    return pa.table(cast)
+    return pa.RecordBatch.from_arrays(cast, names=[name for name, _ in columns])
 
 
 def publish(
@@ -434,16 +431,17 @@ def publish(
 ) -> list[Published]:
     """Replace the rows of every table the Spark build at `target_path` wrote in the same model's
     Postgres table, all in the caller's transaction: a reader sees the old tables or the new ones,
-    never a mix. The Postgres tables must exist (a Postgres build made them, with the types, grants
-    and indexes the serving layer relies on); only their rows change."""
+    never a mix, and an error leaves the caller a transaction to roll back. The Postgres tables
+    must exist (a Postgres build made them, with the types, grants and indexes the serving layer
+    relies on); only their rows change. Each table streams through a batch at a time."""
     lake = lake or lake_dir()
     tables = built_tables(target_path)
     if not tables:
         raise LakeError(
             f"the Spark build at {target_path} wrote no table: run `canvass lake build`"
         )
-    prepared = []
-    for table in tables:  # every table checked before any row changes
+    checked = []
+    for table in tables:  # every table's presence and columns checked before any row changes
         folder = _spark_folder(lake, table)
         if not folder.exists():
             raise LakeError(f"{table['model']}: no Parquet at {folder}: run `canvass lake build`")
@@ -454,28 +452,34 @@ def publish(
                 f"{table['postgres_schema']}.{table['table']} does not exist on Postgres: build "
                 "it once with `canvass transform` (publish replaces rows, it does not create tables)"
             ) from None
-        rows = _as_postgres(table["model"], pq.read_table(folder), columns)
-        prepared.append((table, rows))
-    relations = [sql.Identifier(t["postgres_schema"], t["table"]) for t, _ in prepared]
+        spark = pads.dataset(folder, format="parquet")
+        names = [name for name, _ in columns]
+        if sorted(names) != sorted(spark.schema.names):
+            raise LakeError(
+                f"{table['model']}: Spark's columns {spark.schema.names} are not Postgres's "
+                f"{names}: build both from the same commit (`canvass transform`, then "
+                "`canvass lake build`)"
+            )
+        checked.append((table, columns, spark))
+    relations = [sql.Identifier(t["postgres_schema"], t["table"]) for t, _, _ in checked]
     conn.execute(sql.SQL("truncate {}").format(sql.SQL(", ").join(relations)))
     out = []
-    for (table, rows), relation in zip(prepared, relations, strict=True):
+    for (table, columns, spark), relation in zip(checked, relations, strict=True):
         statement = sql.SQL("copy {} ({}) from stdin (format csv)").format(
-            relation, sql.SQL(", ").join(map(sql.Identifier, rows.column_names))
+            relation, sql.SQL(", ").join(sql.Identifier(name) for name, _ in columns)
         )
+        rows = 0
         with conn.cursor() as cur, cur.copy(statement) as copy:
-            for batch in rows.to_batches(max_chunksize=50_000):
+            for batch in spark.to_batches(batch_size=50_000):
                 buffer = io.BytesIO()
                 pacsv.write_csv(
-                    batch,
+                    _as_postgres(table["model"], batch, columns),
                     buffer,
-                    pacsv.WriteOptions(include_header=False, quoting_style="all_valid"),
+                    pacsv.WriteOptions(include_header=False, quoting_style="needed"),
                 )
                 copy.write(buffer.getvalue())
-        out.append(
-            Published(table["model"], f"{table['postgres_schema']}.{table['table']}", rows.num_rows)
-        )
-        log.debug("lake: published %s, %d rows", table["model"], rows.num_rows)
-    for relation in relations:
+                rows += batch.num_rows
         conn.execute(sql.SQL("analyze {}").format(relation))
+        out.append(Published(table["model"], f"{table['postgres_schema']}.{table['table']}", rows))
+        log.debug("lake: published %s, %d rows", table["model"], rows)
     return out
