@@ -3,10 +3,12 @@
 `warehouse.validate` types and checks every row with Arrow (vectorised), so a malformed value
 becomes a reject with a reason and its original payload in `meta.ingest_rejects`, never an
 exception that loses the batch. Each good row gets a digest of its values (`row_digest`, 64 bits,
-stored in raw). Rows whose key raw does not hold yet are COPYed straight into raw (the next table
-is checked in a thread meanwhile). Rows whose key raw holds with the same digest are unchanged:
-only their keys and digests travel, so loading a batch of known rows costs less than loading it
-new. Rows whose key raw holds with another digest (or none: rows loaded before digests), and
+stored in raw). Rows whose key raw does not hold yet are COPYed straight into raw, in
+PostgreSQL's binary format (`warehouse.copy_binary`: the server parses no text), while the next
+table is checked in a thread. Rows whose key raw holds with the same digest are unchanged: only
+their keys and digests travel, so loading a batch of known rows costs less than loading it new.
+Which keys raw holds is looked up in raw's primary key per table; a large batch into a large raw
+reads raw's keys and digests once instead (`_raw_digests`), since each lookup would scan raw. Rows whose key raw holds with another digest (or none: rows loaded before digests), and
 repeats of one inside the batch, are staged and settled in SQL: the last version in source order
 wins, a real difference keeps the previous version in the dataset's history table (for inspections
 `raw.food_inspections_history`), an identical row changes nothing but its stored digest — so
@@ -33,12 +35,16 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 from psycopg import sql
 
+from warehouse import copy_binary
 from warehouse.datasets import FOOD_INSPECTIONS, Dataset
 from warehouse.validate import check
 
 log = logging.getLogger(__name__)
 
 _COPY_CHUNK = 1 << 20
+# A table of at least this many first-seen rows, after an earlier one, reads raw's keys and digests
+# once instead of looking its keys up (`load_tables`).
+_SNAPSHOT_ROWS = 50_000
 
 
 @dataclass
@@ -129,7 +135,9 @@ class _Prepared:
     rows: int
     rejects: list[tuple[int, str, str]]
     first_seen: pa.Table
-    first_seen_csv: bytes
+    # COPY stream of first_seen's raw columns, encoded in the check thread when every first-seen
+    # row is new (raw was empty); otherwise None, and only the new ones are encoded
+    first_seen_copy: bytes | None
     repeats: pa.Table
     max_event_date: object  # of every good row (None: undated, or no good row)
 
@@ -149,16 +157,11 @@ def row_digests(typed: pa.Table, columns: list[str]) -> pa.Array:
     return pa.array(hashed.view(np.int64), pa.int64())
 
 
-def _csv(table: pa.Table) -> bytes:
-    buffer = io.BytesIO()
-    pacsv.write_csv(table, buffer, pacsv.WriteOptions(include_header=False, quoting_style="needed"))
-    return buffer.getvalue()
-
-
 def _copy(
     conn: psycopg.Connection, target: sql.Composable, columns: list[str], data: bytes
 ) -> None:
-    statement = sql.SQL("copy {} ({}) from stdin (format csv)").format(
+    """COPY `data` (`copy_binary.encode` of the `columns`) into `target`."""
+    statement = sql.SQL("copy {} ({}) from stdin (format binary)").format(
         target, sql.SQL(", ").join(map(sql.Identifier, columns))
     )
     with conn.cursor() as cur, cur.copy(statement) as copy:
@@ -167,12 +170,11 @@ def _copy(
 
 
 def _prepare_all(
-    tables: Iterable[pa.Table], batch_id: uuid.UUID, dataset: Dataset
+    tables: Iterable[pa.Table], batch_id: uuid.UUID, dataset: Dataset, encode: bool
 ) -> Iterator[_Prepared]:
     """Check each table and split its good rows into first occurrences and repeats (by key)."""
     seen: pa.Array | None = None
     first_row = 0
-    batch = str(batch_id)
     raw_columns = [*dataset.columns, "row_digest", "batch_id"]
     for table in tables:
         checked = check(table, first_row=first_row, dataset=dataset)
@@ -203,43 +205,86 @@ def _prepare_all(
         else:
             first_seen, repeats = typed, typed.slice(0, 0)
         first_seen = first_seen.append_column(
-            "batch_id", pa.array([batch] * first_seen.num_rows, pa.string())
+            "batch_id", copy_binary.uuid_column(batch_id, first_seen.num_rows)
         )
         yield _Prepared(
             rows=table.num_rows,
             rejects=rejects,
             first_seen=first_seen,
-            first_seen_csv=_csv(first_seen.select(raw_columns)),
+            first_seen_copy=copy_binary.encode(first_seen.select(raw_columns)) if encode else None,
             repeats=repeats,
             max_event_date=max_event_date,
         )
         first_row += table.num_rows
 
 
-def _split_known(
+def _known_by_lookup(
     conn: psycopg.Connection, rows: pa.Table, key: str, known_sql: sql.Composable
-) -> tuple[pa.Table, pa.Table]:
-    """(rows whose key raw does not hold, rows raw holds with another digest or none); rows raw
-    holds with the same digest are in neither: they are unchanged."""
+) -> pa.Table:
+    """The keys of `rows` that raw holds, and whether raw's digest is theirs (`same`: 1 or 0),
+    looked up in raw."""
     conn.execute("truncate _keys")
     _copy(
-        conn, sql.Identifier("_keys"), [key, "row_digest"], _csv(rows.select([key, "row_digest"]))
+        conn,
+        sql.Identifier("_keys"),
+        [key, "row_digest"],
+        copy_binary.encode(rows.select([key, "row_digest"])),
     )
     # Statistics for the planner: a week's keys are looked up in raw's primary key, a reload's
     # join is planned for its real size (without them, raw was scanned whole).
     conn.execute("analyze _keys")
     with conn.cursor() as cur, cur.copy(known_sql) as copy:
         data = b"".join(copy)
+    return _read_csv(data, [key, "same"], [rows.schema.field(key).type, pa.int8()])
+
+
+def _read_csv(data: bytes, names: list[str], types: list[pa.DataType]) -> pa.Table:
     if not data:
-        return rows, rows.slice(0, 0)
-    known = pacsv.read_csv(
+        return pa.table({n: pa.array([], t) for n, t in zip(names, types, strict=True)})
+    return pacsv.read_csv(
         io.BytesIO(data),
-        read_options=pacsv.ReadOptions(column_names=[key, "same"]),
+        read_options=pacsv.ReadOptions(column_names=names),
         convert_options=pacsv.ConvertOptions(
-            column_types={key: rows.schema.field(key).type, "same": pa.int8()},
-            quoted_strings_can_be_null=False,
+            column_types=dict(zip(names, types, strict=True)), quoted_strings_can_be_null=False
         ),
     )
+
+
+def _raw_digests(conn: psycopg.Connection, raw: sql.Composable, key: str) -> pa.Table:
+    """Every key raw holds with its digest (null: loaded before digests), read once: as three
+    byte strings (big-endian keys, digests, null flags), since a COPY or a result set of a million
+    rows costs seconds of Python per row."""
+    statement = sql.SQL(
+        "select coalesce(string_agg(int8send({key}), ''), ''), "
+        "coalesce(string_agg(int8send(coalesce(row_digest, 0)), ''), ''), "
+        "coalesce(string_agg(case when row_digest is null then '\\x01' else '\\x00' end::bytea, "
+        "''), '') "
+        "from {raw}"
+    ).format(key=sql.Identifier(key), raw=raw)
+    keys, digests, nulls = conn.execute(statement).fetchone()
+    missing = np.frombuffer(nulls, np.uint8).astype(bool)
+    return pa.table(
+        {
+            key: pa.array(np.frombuffer(keys, ">i8").astype(np.int64)),
+            "row_digest": pa.array(np.frombuffer(digests, ">i8").astype(np.int64), mask=missing),
+        }
+    )
+
+
+def _known_in(snapshot: pa.Table, rows: pa.Table, key: str) -> pa.Table:
+    """As `_known_by_lookup`, from `_raw_digests` read earlier in the load."""
+    joined = rows.select([key, "row_digest"]).join(
+        snapshot, keys=key, join_type="inner", right_suffix="_raw"
+    )
+    same = pc.fill_null(pc.equal(joined["row_digest"], joined["row_digest_raw"]), False)
+    return pa.table({key: joined[key], "same": pc.cast(same, pa.int8())})
+
+
+def _split_known(rows: pa.Table, known: pa.Table, key: str) -> tuple[pa.Table, pa.Table]:
+    """(rows whose key raw does not hold, rows raw holds with another digest or none); rows raw
+    holds with the same digest are in neither: they are unchanged."""
+    if not known.num_rows:
+        return rows, rows.slice(0, 0)
     differs = known.filter(pc.equal(known["same"], 0))[key].combine_chunks()
     is_known = pc.is_in(rows[key], value_set=known[key].combine_chunks())
     return rows.filter(pc.invert(is_known)), rows.filter(pc.is_in(rows[key], value_set=differs))
@@ -291,7 +336,10 @@ def load_tables(
         sql.SQL("select not exists (select from {})").format(raw)
     ).fetchone()[0]
     max_date = None
-    for part in _ahead(_prepare_all(tables, batch_id, dataset)):
+    snapshot: pa.Table | None = None
+    for tables_seen, part in enumerate(
+        _ahead(_prepare_all(tables, batch_id, dataset, encode=raw_was_empty)), start=1
+    ):
         result.rows_landed += part.rows
         result.rows_rejected += len(part.rejects)
         result.rows_duplicate += part.repeats.num_rows
@@ -301,28 +349,44 @@ def load_tables(
                 cur.executemany(_REJECT_SQL, [(batch_id, *r) for r in part.rejects])
         if part.max_event_date is not None:
             max_date = max(max_date, part.max_event_date) if max_date else part.max_event_date
-        new, new_csv = part.first_seen, part.first_seen_csv
+        new = part.first_seen
         if new.num_rows and not raw_was_empty:
-            new, changed = _split_known(conn, new, key, known_sql)
+            # A large batch into a large raw: each table's lookup would scan raw whole, so from
+            # the second large table on, raw's keys and digests are read once and matched here
+            # (whole-number keys: inspections, burglaries). Keys an earlier table of the batch
+            # wrote are repeats, never looked up.
+            if (
+                snapshot is None
+                and tables_seen > 1
+                and new.num_rows >= _SNAPSHOT_ROWS
+                and pa.types.is_int64(new.schema.field(key).type)
+            ):
+                snapshot = _raw_digests(conn, raw, key)
+            known = (
+                _known_in(snapshot, new, key)
+                if snapshot is not None
+                else _known_by_lookup(conn, new, key, known_sql)
+            )
+            new, changed = _split_known(new, known, key)
             if changed.num_rows:
                 _copy(
                     conn,
                     sql.Identifier("_changed"),
                     changed_columns,
-                    _csv(changed.select(changed_columns)),
+                    copy_binary.encode(changed.select(changed_columns)),
                 )
-            if new.num_rows < part.first_seen.num_rows:
-                new_csv = _csv(new.select(raw_columns))
         steps.done("compare")
         if new.num_rows:
-            _copy(conn, raw, raw_columns, new_csv)
+            # encoded ahead in the check thread when raw was empty (then every first-seen row is new)
+            data = part.first_seen_copy or copy_binary.encode(new.select(raw_columns))
+            _copy(conn, raw, raw_columns, data)
             result.rows_inserted += new.num_rows
         if part.repeats.num_rows:
             _copy(
                 conn,
                 sql.Identifier("_changed"),
                 changed_columns,
-                _csv(part.repeats.select(changed_columns)),
+                copy_binary.encode(part.repeats.select(changed_columns)),
             )
         steps.done("write")
 

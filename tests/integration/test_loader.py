@@ -134,6 +134,48 @@ def test_known_rows_are_recognised_by_their_digest_and_rows_without_one_get_it(c
     assert unchanged == 19  # rows compared in full and found equal keep their batch
 
 
+@pytest.mark.parametrize("snapshot_rows", [10**9, 1], ids=["lookups", "snapshot"])
+def test_a_reload_in_parts_sorts_rows_alike_by_lookups_or_by_one_read_of_raw(
+    clean, monkeypatch, snapshot_rows
+):
+    """From the second large table of a batch on, raw's keys and digests are read once and
+    matched in Arrow instead of looked up per table (`_SNAPSHOT_ROWS`): the outcome is the same.
+    Here the later tables hold unchanged rows, a correction, a row without a digest, new rows and
+    a repeat of a key the first table wrote."""
+    monkeypatch.setattr("warehouse.load._SNAPSHOT_ROWS", snapshot_rows)
+    _load(clean, [_row(inspection_id=str(9400000 + i)) for i in range(30)])
+    clean.execute("update raw.food_inspections set row_digest = null where inspection_id = 9400011")
+    first = as_table(pd.DataFrame([_row(inspection_id=str(9400000 + i)) for i in range(10)]))
+    second = as_table(
+        pd.DataFrame(
+            [_row(inspection_id=str(9400000 + i)) for i in range(10, 20)]
+            + [_row(inspection_id="9400012", results="Fail"), _row(inspection_id="9400100")]
+        )
+    )
+    third = as_table(
+        pd.DataFrame(
+            [_row(inspection_id=str(9400000 + i)) for i in range(20, 30)]
+            + [_row(inspection_id="9400101"), _row(inspection_id="9400100", results="Fail")]
+        )
+    )
+    batch = uuid.uuid4()
+    clean.execute("insert into meta.ingest_batches (batch_id, source) values (%s, 'test')", [batch])
+    with clean.transaction():
+        result = load_tables(clean, [first, second, third], batch)
+    assert (result.rows_inserted, result.rows_updated, result.rows_duplicate) == (2, 1, 2)
+    assert result.rows_unchanged == 29
+    rows = dict(clean.execute("select inspection_id, results from raw.food_inspections"))
+    assert len(rows) == 32 and rows[9400012] == "Fail" and rows[9400100] == "Fail"
+    assert clean.execute(
+        "select count(*) from raw.food_inspections where row_digest is null"
+    ).fetchone() == (0,)
+    history = clean.execute(
+        "select inspection_id, results from raw.food_inspections_history order by 1"
+    )
+    # the repeat's first version, inserted by this batch, is kept too (as in every load)
+    assert history.fetchall() == [(9400012, "Pass"), (9400100, "Pass")]
+
+
 def test_a_correction_updates_the_row_and_keeps_the_old_version(clean):
     _load(clean, [_row()])
     _, result = _load(clean, [_row(results="Fail")])
