@@ -175,8 +175,15 @@ def land(
     return LandedFile(url=url, rows=rows, bytes=fs.size(path), sha256=digest)
 
 
+# Tables read_batch yields: the loader checks one while it writes the one before, so the first
+# table's check is the only one nobody overlaps. At 300k rows in two row groups of ~150k that check
+# was a fifth of the load; in tables of 64k rows the load ran 4.8-5.1 s instead of 5.1-6.3 s.
+_READ_ROWS = 65_536
+
+
 def read_batch(url: str, expected_sha256: str | None = None) -> Iterator[pa.Table]:
-    """The landed batch, row group by row group; checks the sha256 first when given."""
+    """The landed batch, in tables of at most `_READ_ROWS` rows; checks the sha256 first when
+    given."""
     fs, path = fsspec.core.url_to_fs(url)
     if expected_sha256 is not None:
         digest = hashlib.sha256()
@@ -187,5 +194,5 @@ def read_batch(url: str, expected_sha256: str | None = None) -> Iterator[pa.Tabl
             raise ValueError(f"landing file {url} does not match its recorded sha256")
     with fs.open(path, "rb") as f:
         parquet = pq.ParquetFile(f)
-        for i in range(parquet.num_row_groups):
-            yield parquet.read_row_group(i)
+        for batch in parquet.iter_batches(batch_size=_READ_ROWS):
+            yield pa.Table.from_batches([batch])
