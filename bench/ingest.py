@@ -6,7 +6,9 @@ measured in the same run on the same rows and the same server.
   a sample, since at its speed a million rows takes many minutes; its rate is what is compared).
 
 Canvass's time includes reading the landing file back with its sha256 check, COPY, every
-validation, the quarantine of bad rows and the upsert. Targets: >= 0.7x psql's rate, >= 50x to_sql's.
+validation, the quarantine of bad rows and the upsert. Targets: >= 0.9x psql's rate, >= 50x to_sql's.
+Canvass and psql are compared in a second round, after a first round of each: the first large write
+into a new server pays for creating its WAL segments, which flattered whichever went second.
 
     .venv/bin/python -m bench.ingest [--rows 1000000] [--to-sql-rows 20000]
 
@@ -77,6 +79,50 @@ def _generate(rows: int) -> list[pd.DataFrame]:
     return frames
 
 
+def _first_load(conn: psycopg.Connection, landed: landing.LandedFile) -> tuple[float, object]:
+    batch = uuid.uuid4()
+    batches.start_batch(conn, batch, "bench", {})
+    started = time.perf_counter()
+    result = batches.load_landed_batch(conn, batch, "bench", landed.url, landed.sha256)
+    return time.perf_counter() - started, result
+
+
+def _export_csv(conn: psycopg.Connection, path: Path) -> None:
+    """raw's rows, typed, as CSV for psql; and an identical empty table to copy them into."""
+    with (
+        path.open("wb") as f,
+        conn.cursor() as cur,
+        cur.copy(
+            f"copy (select {COLUMNS} from raw.food_inspections) to stdout (format csv)"  # noqa: S608
+        ) as copy,
+    ):
+        for block in copy:
+            f.write(block)
+    conn.execute("create table public.copy_yardstick (like raw.food_inspections including all)")
+    conn.commit()
+
+
+def _psql_copy(conn: psycopg.Connection, url: str, path: Path) -> tuple[int, float]:
+    """(rows, seconds) of `psql \\copy` of `path` into the emptied yardstick table."""
+    conn.execute("truncate public.copy_yardstick")
+    conn.commit()
+    started = time.perf_counter()
+    subprocess.run(
+        [
+            _psql(),
+            url,
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-c",
+            f"\\copy public.copy_yardstick ({COLUMNS}) from '{path}' with (format csv)",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    seconds = time.perf_counter() - started
+    return conn.execute("select count(*) from public.copy_yardstick").fetchone()[0], seconds
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -93,16 +139,28 @@ def main() -> None:
                 f"landed {landed.rows:,} rows, {landed.bytes / 1e6:.1f} MB Parquet", file=sys.stderr
             )
 
-            batch = uuid.uuid4()
-            batches.start_batch(conn, batch, "bench", {})
-            started = time.perf_counter()
-            result = batches.load_landed_batch(conn, batch, "bench", landed.url, landed.sha256)
-            canvass_s = time.perf_counter() - started
+            # Two rounds, each a first load into an empty raw and then psql's copy into an empty
+            # table: the first large write into a new server creates its WAL segments, and
+            # whichever went first paid for them (the first round). The second round is compared.
+            csv_path = work / "rows.csv"
+            rounds = []
+            for round_no in (1, 2):
+                conn.execute("truncate raw.food_inspections, raw.food_inspections_history")
+                conn.commit()
+                canvass_s, result = _first_load(conn, landed)
+                if round_no == 1:
+                    _export_csv(conn, csv_path)
+                copied, psql_s = _psql_copy(conn, url, csv_path)
+                rounds.append(
+                    {"canvass_seconds": round(canvass_s, 2), "psql_copy_seconds": round(psql_s, 2)}
+                )
+                print(
+                    f"round {round_no}: canvass {canvass_s:.1f} s ({result}), "
+                    f"psql \\copy {psql_s:.1f} s",
+                    file=sys.stderr,
+                )
             canvass_rate = landed.rows / canvass_s
-            print(
-                f"canvass: {canvass_s:.1f} s, {canvass_rate:,.0f} rows/s ({result})",
-                file=sys.stderr,
-            )
+            psql_rate = copied / psql_s
 
             # Loading the same batch again: every row is known, compared in SQL, and left alone.
             again = uuid.uuid4()
@@ -134,39 +192,6 @@ def main() -> None:
                 f"{week_landed.rows / week_s:,.0f} rows/s",
                 file=sys.stderr,
             )
-
-            # The same rows, typed, as CSV for psql; an identical empty table to copy them into.
-            csv_path = work / "rows.csv"
-            with (
-                csv_path.open("wb") as f,
-                conn.cursor() as cur,
-                cur.copy(
-                    f"copy (select {COLUMNS} from raw.food_inspections) to stdout (format csv)"
-                ) as copy,
-            ):  # noqa: S608
-                for block in copy:
-                    f.write(block)
-            conn.execute(
-                "create table public.copy_yardstick (like raw.food_inspections including all)"
-            )
-            conn.commit()
-            copied = conn.execute("select count(*) from raw.food_inspections").fetchone()[0]
-            started = time.perf_counter()
-            subprocess.run(
-                [
-                    _psql(),
-                    url,
-                    "-v",
-                    "ON_ERROR_STOP=1",
-                    "-c",
-                    f"\\copy public.copy_yardstick ({COLUMNS}) from '{csv_path}' with (format csv)",
-                ],
-                check=True,
-                capture_output=True,
-            )
-            psql_s = time.perf_counter() - started
-            psql_rate = copied / psql_s
-            print(f"psql \\copy: {psql_s:.1f} s, {psql_rate:,.0f} rows/s", file=sys.stderr)
 
             sample = pd.read_sql_query(
                 f"select {COLUMNS} from raw.food_inspections limit %(n)s",  # noqa: S608
@@ -201,6 +226,7 @@ def main() -> None:
         "canvass_seconds": round(canvass_s, 2),
         "canvass_rows_per_s": round(canvass_rate),
         "canvass_steps_seconds": result.step_seconds,
+        "rounds": rounds,
         "same_batch_again_seconds": round(rerun_s, 2),
         "same_batch_again_vs_first": round(rerun_s / canvass_s, 3),
         "same_batch_again_steps_seconds": rerun.step_seconds,
@@ -214,7 +240,7 @@ def main() -> None:
         "to_sql_rows_per_s": round(to_sql_rate),
         "ratio_vs_psql_copy": round(canvass_rate / psql_rate, 3),
         "ratio_vs_to_sql": round(canvass_rate / to_sql_rate, 1),
-        "targets": {"ratio_vs_psql_copy": ">= 0.7", "ratio_vs_to_sql": ">= 50"},
+        "targets": {"ratio_vs_psql_copy": ">= 0.9", "ratio_vs_to_sql": ">= 50"},
     }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     kept = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
