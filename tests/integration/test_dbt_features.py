@@ -336,3 +336,44 @@ def test_the_leakage_guard_recounts_zip_rates_and_catches_a_rate_that_saw_its_ow
     (failure,) = invocation.failures
     assert "assert_no_feature_sees_its_own_inspection_date" in failure["unique_id"]
     assert "Got 1 result" in (failure.get("message") or "")
+
+
+def test_the_catalogue_bounds_name_each_feature_out_of_range_or_missing(
+    built: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """One test holds every feature to the catalogue's bounds (seed feature_catalogue: required,
+    min_value, max_value) and returns one row per feature and fault with the rows at fault."""
+    test = ["test", "--select", "ml_features,test_name:within_catalogue_bounds"]
+    target = tmp_path_factory.mktemp("dbt-bounds")
+    dbt(test, built, target)
+    faults = {
+        "fail_rate_1y": (1.5, "above 1"),
+        "days_since_last_inspection": (0, "below 1"),  # would have seen its own date
+        "facility_group": (None, "null"),
+        "inspection_month": (13, "above 12"),
+    }
+    with psycopg.connect(built) as conn:
+        before = conn.execute(
+            f"select {', '.join(faults)} from marts.ml_features where inspection_id = 104"
+        ).fetchone()
+        for column, (value, _) in faults.items():
+            conn.execute(
+                f"update marts.ml_features set {column} = %s where inspection_id = 104", (value,)
+            )
+    try:
+        invocation = run_dbt(test, settings_for(built), target_path=target)
+        (compiled,) = target.glob("compiled/**/within_catalogue_bounds_ml_features_*.sql")
+        found = _rows(built, compiled.read_text())
+    finally:
+        with psycopg.connect(built) as conn:
+            for column, value in zip(faults, before, strict=True):
+                conn.execute(
+                    f"update marts.ml_features set {column} = %s where inspection_id = 104",
+                    (value,),
+                )
+    assert not invocation.success
+    (failure,) = invocation.failures
+    assert "Got 4 results" in (failure.get("message") or "")
+    assert {(r["feature"], r["fault"], r["failing_rows"]) for r in found} == {
+        (column, fault, 1) for column, (_, fault) in faults.items()
+    }
