@@ -36,6 +36,10 @@ DELIVERY = "source:ml+"
 # Tests that re-scan whole tables (the leakage recounts, the reconciliation with raw): full builds
 # and CI run them, the weekly build does not.
 WHOLE_TABLE = "tag:whole_table"
+# Tests whose outcome depends on the code alone: dbt's unit tests (SQL logic on fixed rows) and the
+# tests of the seeds' files (tag reference). Full builds and CI run them; a week's data cannot
+# change them.
+CODE_ONLY = "resource_type:unit_test tag:reference"
 
 
 @task

@@ -94,7 +94,7 @@ def test_each_step_knows_only_its_past(replayed: dict, replay_db: str) -> None:
     assert train_ends <= DAYS[0]  # the first ranking was made by a model that saw only its past
 
 
-def test_a_weeks_build_leaves_out_the_whole_table_tests_and_what_score_rebuilds(
+def test_a_weeks_build_leaves_out_whole_table_and_code_only_tests_and_what_score_rebuilds(
     replayed: dict, replay_db: str
 ) -> None:
     with psycopg.connect(replay_db) as conn:
@@ -104,18 +104,23 @@ def test_a_weeks_build_leaves_out_the_whole_table_tests_and_what_score_rebuilds(
             "count(*) filter (where results.unique_id ~ "
             "'matches_strictly_earlier_count|assert_deduplication_reconciles|assert_no_feature'), "
             "count(*) filter (where results.unique_id ~ 'model\\.canvass\\.(fct_rankings|stg_ml__)'), "
-            "count(*) filter (where results.unique_id = 'model.canvass.ml_scoring_cohort') "
+            "count(*) filter (where results.unique_id = 'model.canvass.ml_scoring_cohort'), "
+            "count(*) filter (where results.resource_type = 'seed'), "
+            "count(*) filter (where results.resource_type = 'unit_test' "
+            "or results.unique_id ~ '^test\\.canvass\\.unique_feature_catalogue_feature') "
             "from meta.dbt_invocations as invocations "
             "inner join meta.dbt_node_results as results using (invocation_id) "
             "where invocations.command like 'build%%' and invocations.command not like '%%--select%%' "
             "group by invocations.invocation_id, invocations.command"
         ).fetchall()
     # two replays of two weeks each: every week built the warehouse, without the whole-table
-    # tests and the delivery layer, but with its other tests and the scoring cohort
+    # tests, the tests of the code alone (unit tests, the seeds' files) and the delivery layer,
+    # but with its other tests, the seeds and the scoring cohort
     assert len(builds) == 4
-    for command, tests, whole_table, delivery, cohort in builds:
+    for command, tests, whole_table, delivery, cohort, seeds, code_only in builds:
         assert "--exclude" in command and "tag:whole_table" in command
         assert tests > 0 and whole_table == 0 and delivery == 0 and cohort == 1
+        assert seeds == 6 and code_only == 0
 
 
 def test_the_second_day_is_monitored_against_the_first(replayed: dict, replay_db: str) -> None:
