@@ -20,7 +20,7 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/canvass demo
 
-## lint: ruff, sqlfluff and dbt parse
+## lint: ruff, sqlfluff and dbt parse (warnings are errors)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -28,7 +28,9 @@ lint: $(STAMP)
 	$(BIN)/canvass warehouse start
 	@# the embedded warehouse authenticates: dbt's profile finds its password in .warehouse/pgpass
 	PGPASSFILE=$(CURDIR)/.warehouse/pgpass $(BIN)/sqlfluff lint models data-tests
-	$(BIN)/dbt parse --quiet
+	@# every warning an error (a duplicated YAML key is only a deprecation warning to dbt); a full
+	@# parse, since a partial one skips the files that did not change
+	$(BIN)/dbt parse --quiet --no-partial-parse --warn-error
 
 ## browser: Debian's Chromium for the dashboard tests (as root; skipped with a message otherwise)
 browser:
