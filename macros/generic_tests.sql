@@ -91,12 +91,12 @@
             {%- if required -%}
                 {%- do checks.append((feature, 'null', feature ~ ' is null')) -%}
             {%- endif -%}
-            {%- if min_value is not none -%}
-                {%- do checks.append((feature, 'below ' ~ ('%g' | format(min_value)), feature ~ ' < ' ~ min_value)) -%}
-            {%- endif -%}
-            {%- if max_value is not none -%}
-                {%- do checks.append((feature, 'above ' ~ ('%g' | format(max_value)), feature ~ ' > ' ~ max_value)) -%}
-            {%- endif -%}
+            {%- for bound, word, operator in [(min_value, 'below', '<'), (max_value, 'above', '>')]
+                if bound is not none -%}
+                {%- do checks.append(
+                    (feature, word ~ ' ' ~ ('%g' | format(bound)), feature ~ ' ' ~ operator ~ ' ' ~ bound)
+                ) -%}
+            {%- endfor -%}
         {%- endfor -%}
     {%- endif -%}
     {%- if checks %}

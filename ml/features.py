@@ -4,8 +4,8 @@ Each row names a feature (a column of `marts.ml_features` and `marts.ml_scoring_
 people read, its kind (`categorical` or `numeric`), its unit (how to show a value), its group,
 whether it may be null and the range of its values, and a note. dbt loads the same file as a seed:
 the delivery marts take labels and units from it, and dbt tests check that both feature marts have
-exactly its columns and keep its bounds (`within_catalogue_bounds`). The experiment's default features,
-the synthetic frames and the dashboard's labels all come from here.
+exactly its columns and keep its bounds (`within_catalogue_bounds`). The experiment's default
+features, the synthetic frames and the dashboard's labels all come from here.
 """
 
 from __future__ import annotations

@@ -8,8 +8,9 @@ PostgreSQL's binary format (`warehouse.copy_binary`: the server parses no text),
 table is checked in a thread. Rows whose key raw holds with the same digest are unchanged: only
 their keys and digests travel, so loading a batch of known rows costs less than loading it new.
 Which keys raw holds is looked up in raw's primary key per table; a large batch into a large raw
-reads raw's keys and digests once instead (`_raw_digests`), since each lookup would scan raw. Rows whose key raw holds with another digest (or none: rows loaded before digests), and
-repeats of one inside the batch, are staged and settled in SQL: the last version in source order
+reads raw's keys and digests once instead (`_raw_digests`), since each lookup would scan raw.
+Rows whose key raw holds with another digest (or none: rows loaded before digests), and repeats
+of one inside the batch, are staged and settled in SQL: the last version in source order
 wins, a real difference keeps the previous version in the dataset's history table (for inspections
 `raw.food_inspections_history`), an identical row changes nothing but its stored digest — so
 loading the same batch twice changes nothing. Every dataset of `warehouse.datasets` loads through
@@ -377,7 +378,7 @@ def load_tables(
                 )
         steps.done("compare")
         if new.num_rows:
-            # encoded ahead in the check thread when raw was empty (then every first-seen row is new)
+            # encoded ahead in the check thread when raw was empty (every first-seen row is new)
             data = part.first_seen_copy or copy_binary.encode(new.select(raw_columns))
             _copy(conn, raw, raw_columns, data)
             result.rows_inserted += new.num_rows
