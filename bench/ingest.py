@@ -139,9 +139,7 @@ def main() -> None:
                 f"landed {landed.rows:,} rows, {landed.bytes / 1e6:.1f} MB Parquet", file=sys.stderr
             )
 
-            # Two rounds, each a first load into an empty raw and then psql's copy into an empty
-            # table: the first large write into a new server creates its WAL segments, and
-            # whichever went first paid for them (the first round). The second round is compared.
+            # two rounds of a first load and psql's copy, each into an empty table (module docstring)
             csv_path = work / "rows.csv"
             rounds = []
             for round_no in (1, 2):
